@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs everything the tests need (second solvers from Debian when possible, the package
+# with its test extra) and runs lint and the test suite. Used by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+
+# CBC and GLPK let the suite check HiGHS' optima with a second solver.
+if ! command -v cbc >/dev/null || ! command -v glpsol >/dev/null; then
+  if command -v apt-get >/dev/null; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="$(command -v sudo || true)"; fi
+    if [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ]; then
+      $SUDO apt-get update -qq || echo "apt-get update failed: second-solver tests will be skipped"
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq coinor-cbc glpk-utils >/dev/null \
+        || echo "could not install coinor-cbc/glpk-utils: second-solver tests will be skipped"
+    fi
+  fi
+fi
+
+"$PYTHON" -m pip install -q --disable-pip-version-check -e ".[test]"
+"$PYTHON" -m ruff check src tests examples benchmarks
+"$PYTHON" -m pytest -q "$@"

@@ -1,0 +1,61 @@
+"""pyomo-nn: trained feed-forward networks from ONNX as Pyomo blocks, with tight Big-M bounds.
+
+Pipeline: :func:`load_onnx` -> :class:`Network` -> :func:`compute_bounds` -> :class:`Bounds`
+-> :class:`NetworkBlock` -> your objective -> :func:`solve` -> :class:`Result`.
+"""
+
+from pyomo_nn.blocks import LayerStats, NetworkBlock
+from pyomo_nn.bounds import Bounds, compute_bounds
+from pyomo_nn.domains import Box, InputDomain, LinfBall
+from pyomo_nn.errors import (
+    EmptyDomainError,
+    InfeasibleModelError,
+    InvalidONNXError,
+    InvalidWeightsError,
+    ModelFileNotFoundError,
+    PyomoNNError,
+    ShapeMismatchError,
+    SolverConfigError,
+    SolverFailedError,
+    SolverUnavailableError,
+    UnboundedDomainError,
+    UnsupportedOperatorError,
+)
+from pyomo_nn.importers import load_onnx, supported_ops
+from pyomo_nn.ir import Dense, Network, ReLU
+from pyomo_nn.result import BlockCheck, Result
+from pyomo_nn.solve import SolverConfig, available_solvers, solve
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BlockCheck",
+    "Bounds",
+    "Box",
+    "Dense",
+    "EmptyDomainError",
+    "InfeasibleModelError",
+    "InputDomain",
+    "InvalidONNXError",
+    "InvalidWeightsError",
+    "LayerStats",
+    "LinfBall",
+    "ModelFileNotFoundError",
+    "Network",
+    "NetworkBlock",
+    "PyomoNNError",
+    "ReLU",
+    "Result",
+    "ShapeMismatchError",
+    "SolverConfig",
+    "SolverConfigError",
+    "SolverFailedError",
+    "SolverUnavailableError",
+    "UnboundedDomainError",
+    "UnsupportedOperatorError",
+    "available_solvers",
+    "compute_bounds",
+    "load_onnx",
+    "solve",
+    "supported_ops",
+]

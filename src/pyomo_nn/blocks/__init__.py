@@ -1,0 +1,5 @@
+"""Pyomo blocks that encode networks."""
+
+from pyomo_nn.blocks.network_block import LayerStats, NetworkBlock
+
+__all__ = ["LayerStats", "NetworkBlock"]

@@ -1,0 +1,254 @@
+"""``NetworkBlock``: a network as a Pyomo Block with the thesis' Big-M ReLU encoding.
+
+For a hidden neuron with pre-activation ``a = W_j h_prev + b_j`` and bounds ``L <= a <= U``
+the block adds (thesis (1.1)-(1.8)):
+
+* split neuron (``L < 0 < U``): ``a = h - hbar``, ``h <= U z``, ``hbar <= -L (1 - z)``,
+  ``h, hbar >= 0``, ``z`` binary;
+* stable active (``L >= 0``): ``h = a``, no binary;
+* stable dead (``U <= 0``): ``h`` fixed at 0, no constraint.
+
+Components carry deterministic names taken from the IR layer names:
+``inputs[i]`` and ``outputs[k]`` (flat C order), then ``layers[<relu name>].h/hbar/z`` and
+the constraints ``linear``, ``pre_activation``, ``active_bound``, ``inactive_bound``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.base.block import ScalarBlock
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+from pyomo_nn.bounds import Bounds
+from pyomo_nn.errors import ShapeMismatchError, UnboundedDomainError
+from pyomo_nn.ir import INPUT, Dense, Network, ReLU
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    """What the block added for one IR layer."""
+
+    name: str
+    kind: str
+    neurons: int
+    active: int
+    dead: int
+    split: int
+    variables: int
+    constraints: int
+
+
+@dataclass(frozen=True)
+class _Affine:
+    """Pre-activations ``weight @ vars + bias`` not yet given variables of their own."""
+
+    weight: np.ndarray
+    bias: np.ndarray
+    vars: list
+
+    def expression(self, j: int) -> LinearExpression:
+        row = self.weight[j]
+        nonzero = np.flatnonzero(row)
+        return LinearExpression(
+            constant=float(self.bias[j]),
+            linear_coefs=row[nonzero].tolist(),
+            linear_vars=[self.vars[i] for i in nonzero],
+        )
+
+
+class NetworkBlock(ScalarBlock):
+    """A Pyomo Block computing ``outputs = network(inputs)`` for inputs in the bounds' domain.
+
+    Use it like any Block: ``m.nn = NetworkBlock(net, bounds)``; several blocks may share a
+    model, and the user's own constraints may tie ``inputs``/``outputs`` to anything.
+    """
+
+    def __init__(self, network: Network, bounds: Bounds) -> None:
+        super().__init__(concrete=True)
+        bounds.check_matches(network)
+        self._network = network
+        self._bounds = bounds
+        self._stats: list[LayerStats] = []
+        self._build()
+
+    @property
+    def network(self) -> Network:
+        return self._network
+
+    @property
+    def bounds(self) -> Bounds:
+        return self._bounds
+
+    @property
+    def stats(self) -> tuple[LayerStats, ...]:
+        return tuple(self._stats)
+
+    def input_values(self) -> np.ndarray:
+        """Current values of ``inputs`` as a flat array (after a solve: the solution)."""
+        return _values(self.inputs, self._network.input_size)
+
+    def output_values(self) -> np.ndarray:
+        """Current values of ``outputs`` as a flat array (after a solve: the MILP's logits)."""
+        return _values(self.outputs, self._network.output_size)
+
+    def warm_start(self, x: np.ndarray | None = None) -> None:
+        """Give every variable of the block its value at input ``x`` (a feasible point).
+
+        ``x`` defaults to the current input values, with the domain's centre for inputs
+        that have none; fixed inputs keep their value. Solvers that accept a MIP start
+        (HiGHS, CBC, Gurobi, ...) then always hold an incumbent, even at a time limit.
+        """
+        net = self._network
+        lower, upper = self._bounds.input_lower, self._bounds.input_upper
+        centre = (lower + upper) / 2
+        point = np.empty(net.input_size)
+        for i in range(net.input_size):
+            var = self.inputs[i]
+            if var.fixed or (x is None and var.value is not None):
+                point[i] = var.value
+            else:
+                point[i] = centre[i] if x is None else np.ravel(x)[i]
+        values = {name: array[0] for name, array in net.activations(point).items()}
+        _set(self.inputs, point)
+        for layer in net.layers:
+            if isinstance(layer, ReLU):
+                pre = values[layer.inputs[0]]
+                block = self.layers[layer.name]
+                _set(block.h, np.maximum(pre, 0.0))
+                _set(block.hbar, np.maximum(-pre, 0.0))
+                _set(block.z, (pre > 0).astype(float))
+            elif layer.name != net.layers[-1].name and self.component(f"{layer.name}_values") is not None:
+                _set(self.component(f"{layer.name}_values").y, values[layer.name])
+        _set(self.outputs, values[net.layers[-1].name])
+
+    def summary(self) -> str:
+        """Per-layer table of neurons, stable/split counts and what was added."""
+        lines = [
+            f"{'layer':<12}{'kind':<7}{'neurons':>8}{'active':>8}{'dead':>6}{'split':>7}{'vars':>8}{'cons':>8}"
+        ]
+        for s in self._stats:
+            lines.append(
+                f"{s.name:<12}{s.kind:<7}{s.neurons:>8}{s.active:>8}{s.dead:>6}{s.split:>7}"
+                f"{s.variables:>8}{s.constraints:>8}"
+            )
+        total_binaries = sum(s.split for s in self._stats)
+        lines.append(f"binaries: {total_binaries}")
+        return "\n".join(lines)
+
+    # -- construction -------------------------------------------------------------
+    def _build(self) -> None:
+        net, bounds = self._network, self._bounds
+        boxes = _tensor_boxes(net, bounds)
+        n_in = net.input_size
+        lower, upper = bounds.input_lower, bounds.input_upper
+        if lower.size != n_in:
+            raise ShapeMismatchError(f"bounds have {lower.size} inputs but the network has {n_in}")
+        if not (np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))):
+            raise UnboundedDomainError(
+                "the domain leaves some inputs unbounded, so no Big-M constant exists; "
+                "give every input finite lower and upper bounds (e.g. Box(0, 1))"
+            )
+        self.inputs = pyo.Var(range(n_in), bounds=lambda _, i: (float(lower[i]), float(upper[i])))
+        relus = [layer.name for layer in net.layers if isinstance(layer, ReLU)]
+        self.layers = pyo.Block(relus)
+        tensors: dict[str, list | _Affine] = {INPUT: [self.inputs[i] for i in range(n_in)]}
+        final = net.layers[-1].name
+        for layer in net.layers:
+            source = tensors[layer.inputs[0]]
+            if isinstance(layer, Dense):
+                affine = _Affine(layer.weight, layer.bias, _as_vars(source))
+                feeds_only_relus = all(isinstance(c, ReLU) for c in net.consumers(layer.name))
+                if layer.name == final or not feeds_only_relus:
+                    tensors[layer.name] = self._dense_outputs(
+                        layer, affine, boxes[layer.name], layer.name == final
+                    )
+                else:
+                    tensors[layer.name] = affine
+            else:
+                tensors[layer.name] = self._relu(layer, source, *boxes[layer.inputs[0]])
+        if isinstance(net.layers[-1], ReLU):
+            self._copy_to_outputs(tensors[final], boxes[final])
+
+    def _dense_outputs(self, layer: Dense, affine: _Affine, box: tuple, is_output: bool) -> list:
+        lower, upper = box
+        n = layer.out_features
+        var = pyo.Var(range(n), bounds=lambda _, k: (float(lower[k]), float(upper[k])))
+        if is_output:
+            self.outputs = var
+            owner = self
+        else:
+            owner = pyo.Block()
+            self.add_component(f"{layer.name}_values", owner)
+            owner.y = var
+        owner.affine = pyo.Constraint(range(n), rule=lambda _, k: (0.0, affine.expression(k) - var[k], 0.0))
+        self._stats.append(LayerStats(layer.name, "dense", n, 0, 0, 0, n, n))
+        return [var[k] for k in range(n)]
+
+    def _relu(self, layer: ReLU, source: list | _Affine, lower: np.ndarray, upper: np.ndarray) -> list:
+        block = self.layers[layer.name]
+        pre = (
+            source
+            if isinstance(source, _Affine)
+            else _Affine(np.eye(len(source)), np.zeros(len(source)), source)
+        )
+        n = lower.size
+        active = np.flatnonzero(lower >= 0).tolist()
+        dead = np.flatnonzero(upper <= 0).tolist()
+        split = np.flatnonzero((lower < 0) & (upper > 0)).tolist()
+        block.h = pyo.Var(range(n), bounds=lambda _, j: (0.0, max(float(upper[j]), 0.0)))
+        for j in dead:
+            block.h[j].fix(0.0)
+        block.linear = pyo.Constraint(active, rule=lambda _, j: (0.0, pre.expression(j) - block.h[j], 0.0))
+        block.hbar = pyo.Var(split, bounds=lambda _, j: (0.0, -float(lower[j])))
+        block.z = pyo.Var(split, domain=pyo.Binary)
+        block.pre_activation = pyo.Constraint(
+            split, rule=lambda _, j: (0.0, pre.expression(j) - block.h[j] + block.hbar[j], 0.0)
+        )
+        block.active_bound = pyo.Constraint(
+            split, rule=lambda _, j: block.h[j] - float(upper[j]) * block.z[j] <= 0.0
+        )
+        block.inactive_bound = pyo.Constraint(
+            split, rule=lambda _, j: block.hbar[j] + float(lower[j]) * (1 - block.z[j]) <= 0.0
+        )
+        variables = n - len(dead) + 2 * len(split)
+        constraints = len(active) + 3 * len(split)
+        self._stats.append(
+            LayerStats(layer.name, "relu", n, len(active), len(dead), len(split), variables, constraints)
+        )
+        return [block.h[j] for j in range(n)]
+
+    def _copy_to_outputs(self, values: list, box: tuple) -> None:
+        lower, upper = box
+        self.outputs = pyo.Var(range(len(values)), bounds=lambda _, k: (float(lower[k]), float(upper[k])))
+        self.output_copy = pyo.Constraint(range(len(values)), rule=lambda _, k: self.outputs[k] == values[k])
+
+
+def _as_vars(source: list | _Affine) -> list:
+    if isinstance(source, _Affine):
+        raise ShapeMismatchError("internal: a Dense layer reads another layer's un-materialised output")
+    return source
+
+
+def _set(var: pyo.Var, values: np.ndarray) -> None:
+    """Set the values of the (non-fixed) members of an indexed Var from a full-length array."""
+    for index in var:
+        if not var[index].fixed:
+            var[index].set_value(float(values[index]), skip_validation=True)
+
+
+def _values(var: pyo.Var, size: int) -> np.ndarray:
+    return np.array([pyo.value(var[i], exception=False) or 0.0 for i in range(size)], dtype=np.float64)
+
+
+def _tensor_boxes(network: Network, bounds: Bounds) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Bounds of every IR tensor: Dense layers from ``bounds``, ReLUs by clipping their input."""
+    boxes = {INPUT: (bounds.input_lower, bounds.input_upper)}
+    for layer in network.layers:
+        if isinstance(layer, Dense):
+            boxes[layer.name] = bounds.of(layer.name)
+        else:
+            boxes[layer.name] = layer.interval(*boxes[layer.inputs[0]])
+    return boxes

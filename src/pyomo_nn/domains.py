@@ -1,0 +1,98 @@
+"""Input domains: the region of inputs a question is asked over.
+
+A domain knows per-input lower/upper bounds (``box(n)``); the network block uses them as
+variable bounds and the bound engine as its starting box.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from pyomo_nn.errors import EmptyDomainError, ShapeMismatchError
+
+
+class InputDomain(ABC):
+    """A set of network inputs described by (at least) a bounding box."""
+
+    @abstractmethod
+    def box(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per-input (lower, upper) arrays of length ``size``, flat C order."""
+
+
+def _fit(values: np.ndarray, size: int, label: str) -> np.ndarray:
+    if values.size == 1:
+        return np.full(size, float(values.ravel()[0]))
+    if values.size != size:
+        raise ShapeMismatchError(
+            f"the domain's {label} has {values.size} values but the network has {size} inputs"
+        )
+    return values.ravel().astype(np.float64)
+
+
+def _check_nonempty(lower: np.ndarray, upper: np.ndarray, what: str) -> None:
+    empty = np.flatnonzero(lower > upper)
+    if empty.size:
+        i = int(empty[0])
+        raise EmptyDomainError(
+            f"{what} is empty: {empty.size} inputs have lower > upper (first: input {i}, "
+            f"lower {lower.flat[i]:g} > upper {upper.flat[i]:g}); widen the bounds"
+        )
+    if np.any(np.isnan(lower)) or np.any(np.isnan(upper)):
+        raise EmptyDomainError(f"{what} has NaN bounds")
+
+
+class Box(InputDomain):
+    """``lower <= x <= upper`` element-wise; scalars apply to every input."""
+
+    def __init__(self, lower: ArrayLike, upper: ArrayLike) -> None:
+        self.lower = np.asarray(lower, dtype=np.float64)
+        self.upper = np.asarray(upper, dtype=np.float64)
+        if self.lower.size != 1 and self.upper.size != 1 and self.lower.size != self.upper.size:
+            raise ShapeMismatchError(
+                f"Box lower has {self.lower.size} values but upper has {self.upper.size}"
+            )
+        _check_nonempty(*np.broadcast_arrays(self.lower.ravel(), self.upper.ravel()), "Box")
+
+    def box(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        return _fit(self.lower, size, "lower bound"), _fit(self.upper, size, "upper bound")
+
+    def __repr__(self) -> str:
+        return f"Box(lower={_describe(self.lower)}, upper={_describe(self.upper)})"
+
+
+class LinfBall(InputDomain):
+    """``||x - x0||_inf <= eps`` intersected with ``[lower, upper]`` (the thesis' "simple" region)."""
+
+    def __init__(
+        self, x0: ArrayLike, eps: float, lower: ArrayLike = -np.inf, upper: ArrayLike = np.inf
+    ) -> None:
+        if not np.isfinite(eps) or eps < 0:
+            raise EmptyDomainError(f"LinfBall radius eps must be finite and >= 0, got {eps}")
+        self.x0 = np.asarray(x0, dtype=np.float64).ravel()
+        self.eps = float(eps)
+        self.lower = np.asarray(lower, dtype=np.float64)
+        self.upper = np.asarray(upper, dtype=np.float64)
+        self.box(self.x0.size)
+
+    def box(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.x0.size != size:
+            raise ShapeMismatchError(
+                f"LinfBall centre has {self.x0.size} values but the network has {size} inputs"
+            )
+        lower = np.maximum(self.x0 - self.eps, _fit(self.lower, size, "lower bound"))
+        upper = np.minimum(self.x0 + self.eps, _fit(self.upper, size, "upper bound"))
+        _check_nonempty(lower, upper, f"LinfBall(eps={self.eps:g}) clipped to [lower, upper]")
+        return lower, upper
+
+    def __repr__(self) -> str:
+        return (
+            f"LinfBall(x0=<{self.x0.size} values>, eps={self.eps:g}, lower={_describe(self.lower)}, "
+            f"upper={_describe(self.upper)})"
+        )
+
+
+def _describe(values: np.ndarray) -> str:
+    return f"{float(values.ravel()[0]):g}" if values.size == 1 else f"<{values.size} values>"

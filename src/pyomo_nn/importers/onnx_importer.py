@@ -1,0 +1,477 @@
+"""ONNX -> network IR.
+
+The importer evaluates the graph symbolically: every tensor is either a constant or an
+affine function ``matrix @ base + offset`` of the latest IR tensor (the input or a ReLU's
+output). Affine ops (Gemm, MatMul, Add, Sub, Mul, Div by constants) compose into that
+function and reshapes leave it unchanged, so input normalisation and chains of linear ops
+fold into one :class:`~pyomo_nn.ir.Dense` layer, emitted when a ReLU (or the output) needs
+it. Only the ancestors of the logits are read: a trailing Softmax/LogSoftmax/Sigmoid is kept
+as a marker, and classifier post-processing (ArgMax, ZipMap, ... as written by skl2onnx)
+is ignored.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from pyomo_nn.errors import (
+    InvalidONNXError,
+    InvalidWeightsError,
+    ModelFileNotFoundError,
+    ShapeMismatchError,
+    UnsupportedOperatorError,
+)
+from pyomo_nn.importers.onnx_source import OnnxSource
+from pyomo_nn.ir import INPUT, Dense, Layer, Network, ReLU
+
+#: Operations that end a classifier: kept as a marker, never encoded.
+OUTPUT_MARKERS = {"Softmax": "softmax", "LogSoftmax": "log_softmax", "Sigmoid": "sigmoid"}
+
+_FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16}
+
+
+@dataclass
+class _Affine:
+    """A tensor equal to ``matrix @ value(base) + offset`` per sample (``matrix`` None = identity).
+
+    ``shape`` is the full ONNX shape with the batch dimension set to 1, so its product is
+    the number of values per sample.
+    """
+
+    base: str
+    base_size: int
+    matrix: np.ndarray | None
+    offset: np.ndarray
+    shape: tuple[int, ...]
+
+    def map(self, linear: np.ndarray, offset: np.ndarray, shape: tuple[int, ...]) -> _Affine:
+        """Compose with ``y -> linear @ y + offset``."""
+        matrix = linear if self.matrix is None else linear @ self.matrix
+        return _Affine(self.base, self.base_size, matrix, linear @ self.offset + offset, shape)
+
+    def scale(self, factors: np.ndarray) -> _Affine:
+        """Element-wise product with ``factors`` (flat, one per value)."""
+        matrix = np.diag(factors) if self.matrix is None else factors[:, None] * self.matrix
+        return _Affine(self.base, self.base_size, matrix, factors * self.offset, self.shape)
+
+    def with_shape(self, shape: tuple[int, ...]) -> _Affine:
+        return _Affine(self.base, self.base_size, self.matrix, self.offset, shape)
+
+    def shifted(self, shift: np.ndarray) -> _Affine:
+        return _Affine(self.base, self.base_size, self.matrix, self.offset + shift, self.shape)
+
+    def dense_matrix(self) -> np.ndarray:
+        return np.eye(self.base_size) if self.matrix is None else self.matrix
+
+
+Value = _Affine | np.ndarray
+
+
+def supported_ops() -> tuple[str, ...]:
+    """Names of the ONNX operators the importer understands."""
+    return tuple(sorted([*_HANDLERS, "Constant", "Relu", *OUTPUT_MARKERS]))
+
+
+def load_onnx(path: str | os.PathLike[str], output: str | None = None) -> Network:
+    """Read an ONNX feed-forward network into the numpy IR.
+
+    ``output`` names the logits tensor when the graph cannot tell (several outputs and no
+    softmax). Raises :class:`ModelFileNotFoundError`, :class:`InvalidONNXError`,
+    :class:`UnsupportedOperatorError` or :class:`InvalidWeightsError` with a message that
+    names the problem.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ModelFileNotFoundError(f"ONNX file not found: {file} (check the path)")
+    model_bytes = file.read_bytes()
+    try:
+        model = onnx.load_from_string(model_bytes)
+        onnx.checker.check_model(model)
+    except Exception as error:  # onnx raises protobuf DecodeError, ValidationError, ...
+        raise InvalidONNXError(
+            f"{file} is not a valid ONNX model ({type(error).__name__}: {error}); "
+            "export it again with torch.onnx.export or skl2onnx"
+        ) from error
+    return _GraphReader(model, model_bytes, str(file), output).read()
+
+
+class _GraphReader:
+    def __init__(self, model: onnx.ModelProto, model_bytes: bytes, path: str, output: str | None):
+        self.model = model
+        self.graph = model.graph
+        self.model_bytes = model_bytes
+        self.path = path
+        self.requested_output = output
+        self.values: dict[str, Value] = {}
+        self.layers: list[Layer] = []
+        self.sizes: dict[str, int] = {}
+        self.counts = {"dense": 0, "relu": 0}
+
+    # -- top level -----------------------------------------------------------------
+    def read(self) -> Network:
+        for initializer in self.graph.initializer:
+            self.values[initializer.name] = numpy_helper.to_array(initializer)
+        input_info = self._network_input()
+        full_shape, has_batch = _input_shape(input_info)
+        input_size = int(np.prod(full_shape))
+        self.values[input_info.name] = _Affine(INPUT, input_size, None, np.zeros(input_size), full_shape)
+        self.sizes[INPUT] = input_size
+
+        logits_name, marker = self._logits_tensor()
+        producers = {out: node for node in self.graph.node for out in node.output}
+        needed = _ancestors(logits_name, producers)
+        for node in self.graph.node:
+            if id(node) in needed:
+                self._read_node(node)
+
+        logits = self.values.get(logits_name)
+        if not isinstance(logits, _Affine):
+            raise UnsupportedOperatorError(
+                f"the network output {logits_name!r} does not depend on the input {input_info.name!r}"
+            )
+        self._materialize(logits)
+        if not self.layers:
+            raise UnsupportedOperatorError("the ONNX graph has no layers between its input and output")
+        per_sample = full_shape[1:] if has_batch else full_shape
+        elem_type = input_info.type.tensor_type.elem_type
+        source = OnnxSource(
+            model_bytes=self.model_bytes,
+            path=self.path,
+            input_name=input_info.name,
+            input_shape=full_shape,
+            input_dtype=np.dtype(onnx.helper.tensor_dtype_to_np_dtype(elem_type)),
+            logits_name=logits_name,
+        )
+        return Network(tuple(self.layers), per_sample, output_activation=marker, source=source)
+
+    def _network_input(self) -> onnx.ValueInfoProto:
+        initializers = {init.name for init in self.graph.initializer}
+        inputs = [info for info in self.graph.input if info.name not in initializers]
+        if len(inputs) != 1:
+            names = [info.name for info in inputs]
+            raise UnsupportedOperatorError(
+                f"pyomo-nn reads networks with exactly one input tensor; this graph has {names}"
+            )
+        elem_type = inputs[0].type.tensor_type.elem_type
+        if elem_type not in _FLOAT_TYPES:
+            raise UnsupportedOperatorError(
+                f"input {inputs[0].name!r} has element type "
+                f"{onnx.TensorProto.DataType.Name(elem_type)}; only float inputs are supported"
+            )
+        return inputs[0]
+
+    def _logits_tensor(self) -> tuple[str, str | None]:
+        """The tensor the IR's output stands for, and the marker of a trailing softmax."""
+        producers = {out: node for node in self.graph.node for out in node.output}
+        outputs = [info.name for info in self.graph.output]
+        if self.requested_output is not None:
+            if self.requested_output not in producers:
+                raise ShapeMismatchError(
+                    f"output {self.requested_output!r} is not produced by any node of the graph"
+                )
+            target = self.requested_output
+        elif len(outputs) == 1:
+            target = outputs[0]
+        else:
+            markers = [node for node in self.graph.node if node.op_type in OUTPUT_MARKERS]
+            if len(markers) != 1:
+                raise UnsupportedOperatorError(
+                    f"the graph has several outputs {outputs} and no single softmax to find the "
+                    "logits by; pass load_onnx(path, output='tensor name')"
+                )
+            target = markers[0].output[0]
+        node = producers.get(target)
+        while node is not None and node.op_type == "Identity":
+            target = node.input[0]
+            node = producers.get(target)
+        if node is not None and node.op_type in OUTPUT_MARKERS:
+            return node.input[0], OUTPUT_MARKERS[node.op_type]
+        return target, None
+
+    # -- nodes -----------------------------------------------------------------------
+    def _read_node(self, node: onnx.NodeProto) -> None:
+        op = node.op_type
+        label = f"node {node.name or '(unnamed)'!r} (op {op})"
+        if op == "Constant":
+            self.values[node.output[0]] = _constant_value(node)
+            return
+        if node.domain not in ("", "ai.onnx") or (op not in _HANDLERS and op != "Relu"):
+            extra = " (only as the last operation: it is kept as a marker)" if op in OUTPUT_MARKERS else ""
+            raise UnsupportedOperatorError(
+                f"{label} is not supported{extra}. Supported ops: {', '.join(supported_ops())}"
+            )
+        args = [self.values[name] if name else None for name in node.input]
+        attrs = {attr.name: onnx.helper.get_attribute_value(attr) for attr in node.attribute}
+        if op == "Relu":
+            (x,) = args
+            if not isinstance(x, _Affine):
+                result: Value = np.maximum(x, 0)
+            else:
+                result = self._relu(x)
+        else:
+            try:
+                result = _HANDLERS[op](args, attrs)
+            except _Unsupported as why:
+                raise UnsupportedOperatorError(f"{label}: {why}") from None
+            except InvalidWeightsError as error:
+                raise InvalidWeightsError(f"{label}: {error}") from None
+            except ValueError as error:
+                raise ShapeMismatchError(f"{label}: shapes do not fit ({error})") from error
+        self.values[node.output[0]] = result
+
+    def _relu(self, x: _Affine) -> _Affine:
+        name = self._new_name("relu")
+        self._append(ReLU(name, self._materialize(x)))
+        size = self.sizes[name]
+        return _Affine(name, size, None, np.zeros(size), x.shape)
+
+    def _materialize(self, value: _Affine) -> str:
+        """Name of an IR tensor holding ``value``, adding a Dense layer unless it is the base."""
+        if value.matrix is None and not np.any(value.offset):
+            return value.base
+        name = self._new_name("dense")
+        self._append(Dense(name, value.base, value.dense_matrix(), value.offset))
+        return name
+
+    def _new_name(self, kind: str) -> str:
+        name = f"{kind}_{self.counts[kind]}"
+        self.counts[kind] += 1
+        return name
+
+    def _append(self, layer: Layer) -> None:
+        self.sizes[layer.name] = layer.output_size(self.sizes[layer.inputs[0]])
+        self.layers.append(layer)
+
+
+class _Unsupported(Exception):
+    """Internal: an op variant the importer cannot encode (becomes UnsupportedOperatorError)."""
+
+
+def _input_shape(info: onnx.ValueInfoProto) -> tuple[tuple[int, ...], bool]:
+    dims = info.type.tensor_type.shape.dim
+    shape = tuple(dim.dim_value if dim.HasField("dim_value") and dim.dim_value > 0 else 1 for dim in dims)
+    if not shape:
+        raise UnsupportedOperatorError(f"input {info.name!r} has no declared shape; export it with one")
+    if len(shape) >= 2 and shape[0] != 1:
+        raise UnsupportedOperatorError(
+            f"input {info.name!r} has a fixed batch size of {shape[0]}; "
+            "export with batch 1 or a dynamic batch"
+        )
+    return shape, len(shape) >= 2
+
+
+def _ancestors(target: str, producers: dict[str, onnx.NodeProto]) -> set[int]:
+    seen: set[int] = set()
+    stack = [target]
+    while stack:
+        node = producers.get(stack.pop())
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.extend(name for name in node.input if name)
+    return seen
+
+
+def _constant_value(node: onnx.NodeProto) -> np.ndarray:
+    attr = node.attribute[0]
+    if attr.name == "value":
+        return numpy_helper.to_array(attr.t)
+    if attr.name in ("value_float", "value_int", "value_floats", "value_ints"):
+        return np.asarray(onnx.helper.get_attribute_value(attr))
+    raise UnsupportedOperatorError(
+        f"Constant node {node.name!r} with attribute {attr.name!r} is not supported"
+    )
+
+
+def _check_finite(array: np.ndarray) -> np.ndarray:
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        raise InvalidWeightsError(
+            "the ONNX graph holds NaN or infinite weights; retrain or repair the network"
+        )
+    return array
+
+
+def _broadcast_flat(constant: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``constant`` broadcast to a tensor of ``shape``, flattened; it must not grow the tensor."""
+    constant = _check_finite(np.asarray(constant, dtype=np.float64))
+    if np.broadcast_shapes(constant.shape, shape) != shape:
+        raise _Unsupported(
+            f"a constant of shape {constant.shape} would broadcast the input-dependent tensor "
+            f"of shape {shape} to a larger one"
+        )
+    return np.broadcast_to(constant, shape).ravel()
+
+
+def _op_add(args: list, attrs: dict, sign: float = 1.0) -> Value:
+    a, b = args
+    if not isinstance(a, _Affine) and not isinstance(b, _Affine):
+        return a + sign * b
+    if isinstance(a, _Affine) and isinstance(b, _Affine):
+        if a.base != b.base:
+            raise _Unsupported("adding two branches of the graph (skip connections) is not supported yet")
+        if a.shape != b.shape:
+            raise _Unsupported(f"adding tensors of shapes {a.shape} and {b.shape} would broadcast")
+        matrix = a.dense_matrix() + sign * b.dense_matrix()
+        return _Affine(a.base, a.base_size, matrix, a.offset + sign * b.offset, a.shape)
+    if isinstance(a, _Affine):
+        return a.shifted(sign * _broadcast_flat(b, a.shape))
+    return b.scale(np.full(b.offset.size, sign)).shifted(_broadcast_flat(a, b.shape))
+
+
+def _op_sub(args: list, attrs: dict) -> Value:
+    return _op_add(args, attrs, sign=-1.0)
+
+
+def _op_mul(args: list, attrs: dict) -> Value:
+    a, b = args
+    if isinstance(a, _Affine) and isinstance(b, _Affine):
+        raise _Unsupported("multiplying two input-dependent tensors is nonlinear")
+    if not isinstance(a, _Affine) and not isinstance(b, _Affine):
+        return a * b
+    var, constant = (a, b) if isinstance(a, _Affine) else (b, a)
+    return var.scale(_broadcast_flat(constant, var.shape))
+
+
+def _op_div(args: list, attrs: dict) -> Value:
+    a, b = args
+    if isinstance(b, _Affine):
+        raise _Unsupported("dividing by an input-dependent tensor is nonlinear")
+    if not isinstance(a, _Affine):
+        return a / b
+    divisor = _broadcast_flat(b, a.shape)
+    if np.any(divisor == 0):
+        raise InvalidWeightsError("the ONNX graph divides by a constant that has zero entries")
+    return a.scale(1.0 / divisor)
+
+
+def _op_matmul(args: list, attrs: dict) -> Value:
+    a, b = args
+    if isinstance(b, _Affine):
+        if isinstance(a, _Affine):
+            raise _Unsupported("multiplying two input-dependent tensors is nonlinear")
+        return _left_matmul(_check_finite(np.asarray(a, dtype=np.float64)), b)
+    if not isinstance(a, _Affine):
+        return np.matmul(a, b)
+    weight = _check_finite(np.asarray(b, dtype=np.float64))
+    if weight.ndim not in (1, 2) or weight.shape[0] != a.shape[-1]:
+        raise ValueError(f"cannot multiply a tensor of shape {a.shape} by weights of shape {weight.shape}")
+    rows = int(np.prod(a.shape[:-1]))
+    block = weight.T if weight.ndim == 2 else weight[None, :]
+    linear = block if rows == 1 else np.kron(np.eye(rows), block)
+    shape = a.shape[:-1] + ((weight.shape[1],) if weight.ndim == 2 else ())
+    return a.map(linear, np.zeros(linear.shape[0]), shape)
+
+
+def _left_matmul(weight: np.ndarray, x: _Affine) -> _Affine:
+    """``weight @ x`` for a constant matrix and an input-dependent vector or matrix."""
+    if weight.ndim != 2 or len(x.shape) not in (1, 2) or weight.shape[1] != x.shape[0]:
+        raise ValueError(f"cannot multiply weights of shape {weight.shape} by a tensor of shape {x.shape}")
+    columns = x.shape[1] if len(x.shape) == 2 else 1
+    linear = weight if columns == 1 else np.kron(weight, np.eye(columns))
+    return x.map(linear, np.zeros(linear.shape[0]), (weight.shape[0], *x.shape[1:]))
+
+
+def _op_gemm(args: list, attrs: dict) -> Value:
+    a, b = args[0], args[1]
+    c = args[2] if len(args) > 2 else None
+    alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))
+    if not isinstance(a, _Affine):
+        if isinstance(b, _Affine):
+            raise _Unsupported("Gemm with the input-dependent tensor as B is not supported")
+        a_matrix = a.T if attrs.get("transA", 0) else a
+        b_matrix = b.T if attrs.get("transB", 0) else b
+        return alpha * a_matrix @ b_matrix + (beta * c if c is not None else 0.0)
+    if isinstance(b, _Affine) or isinstance(c, _Affine):
+        raise _Unsupported("Gemm with input-dependent B or C is nonlinear")
+    if attrs.get("transA", 0):
+        raise _Unsupported("Gemm with transA=1 on the input-dependent tensor is not supported")
+    if len(a.shape) != 2:
+        raise ValueError(f"Gemm needs a 2-D input, got shape {a.shape}")
+    weight = _check_finite(np.asarray(b, dtype=np.float64))
+    weight = weight.T if attrs.get("transB", 0) else weight
+    if weight.ndim != 2 or weight.shape[0] != a.shape[1]:
+        raise ValueError(f"input of shape {a.shape} does not fit weights of shape {weight.shape}")
+    shape = (a.shape[0], weight.shape[1])
+    offset = np.zeros(weight.shape[1]) if c is None else beta * _broadcast_flat(c, shape)
+    return a.map(alpha * weight.T, offset, shape)
+
+
+def _reshaped(x: Value, shape: tuple[int, ...]) -> Value:
+    return x.with_shape(shape) if isinstance(x, _Affine) else np.reshape(x, shape)
+
+
+def _shape_of(x: Value) -> tuple[int, ...]:
+    return x.shape if isinstance(x, _Affine) else np.shape(x)
+
+
+def _op_reshape(args: list, attrs: dict) -> Value:
+    x, target = args[0], args[1]
+    if isinstance(target, _Affine):
+        raise _Unsupported("a Reshape whose target shape depends on the input is not supported")
+    current = _shape_of(x)
+    dims = [int(d) for d in np.asarray(target).ravel()]
+    if not attrs.get("allowzero", 0):
+        dims = [current[i] if d == 0 else d for i, d in enumerate(dims)]
+    return _reshaped(x, np.empty(current).reshape(dims).shape)
+
+
+def _op_flatten(args: list, attrs: dict) -> Value:
+    (x,) = args
+    shape = _shape_of(x)
+    axis = int(attrs.get("axis", 1))
+    axis = axis + len(shape) if axis < 0 else axis
+    return _reshaped(x, (int(np.prod(shape[:axis])), int(np.prod(shape[axis:]))))
+
+
+def _axes(args: list, attrs: dict) -> list[int]:
+    if len(args) > 1 and args[1] is not None:
+        return [int(a) for a in np.asarray(args[1]).ravel()]
+    return [int(a) for a in attrs.get("axes", [])]
+
+
+def _op_squeeze(args: list, attrs: dict) -> Value:
+    shape = _shape_of(args[0])
+    axes = _axes(args, attrs)
+    new = np.squeeze(np.empty(shape), axis=tuple(axes) if axes else None).shape
+    return _reshaped(args[0], new)
+
+
+def _op_unsqueeze(args: list, attrs: dict) -> Value:
+    shape = _shape_of(args[0])
+    return _reshaped(args[0], np.expand_dims(np.empty(shape), tuple(_axes(args, attrs))).shape)
+
+
+def _op_pass_through(args: list, attrs: dict) -> Value:
+    return args[0]
+
+
+def _op_cast(args: list, attrs: dict) -> Value:
+    target = attrs.get("to")
+    if isinstance(args[0], _Affine):
+        if target not in _FLOAT_TYPES:
+            raise _Unsupported("casting an input-dependent tensor to a non-float type")
+        return args[0]
+    return np.asarray(args[0]).astype(onnx.helper.tensor_dtype_to_np_dtype(target))
+
+
+_HANDLERS = {
+    "Add": _op_add,
+    "Cast": _op_cast,
+    "Div": _op_div,
+    "Dropout": _op_pass_through,
+    "Flatten": _op_flatten,
+    "Gemm": _op_gemm,
+    "Identity": _op_pass_through,
+    "MatMul": _op_matmul,
+    "Mul": _op_mul,
+    "Reshape": _op_reshape,
+    "Squeeze": _op_squeeze,
+    "Sub": _op_sub,
+    "Unsqueeze": _op_unsqueeze,
+}

@@ -1,0 +1,152 @@
+"""The network IR: a validated graph of numpy layers with a batched forward pass."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from pyomo_nn.errors import ShapeMismatchError
+from pyomo_nn.ir.layers import Dense, Layer, ReLU
+
+if TYPE_CHECKING:
+    from pyomo_nn.importers.onnx_source import OnnxSource
+
+#: Name of the network's input tensor inside the IR graph.
+INPUT = "input"
+
+OUTPUT_ACTIVATIONS = (None, "softmax", "log_softmax", "sigmoid")
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A feed-forward network as a graph of layers over flat per-sample vectors.
+
+    ``layers`` are in topological order; each names the tensors it reads (another layer's
+    name or :data:`INPUT`). The last layer's output is the network output: the logits.
+    ``output_activation`` records a trailing softmax/sigmoid of the source model, which
+    blocks do not encode (objectives that need probabilities apply it themselves).
+    ``input_shape`` is the per-sample shape of the source tensor (batch dimension removed).
+    """
+
+    layers: tuple[Layer, ...]
+    input_shape: tuple[int, ...]
+    output_activation: str | None = None
+    source: OnnxSource | None = field(default=None, repr=False)
+    sizes: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", tuple(self.layers))
+        object.__setattr__(self, "input_shape", tuple(int(d) for d in self.input_shape))
+        if not self.layers:
+            raise ShapeMismatchError("a network needs at least one layer")
+        if self.output_activation not in OUTPUT_ACTIVATIONS:
+            raise ValueError(
+                f"output_activation must be one of {OUTPUT_ACTIVATIONS}, got {self.output_activation!r}"
+            )
+        sizes = {INPUT: int(np.prod(self.input_shape, dtype=np.int64))}
+        for layer in self.layers:
+            if layer.name in sizes:
+                raise ShapeMismatchError(f"duplicate layer name {layer.name!r}")
+            for source in layer.inputs:
+                if source not in sizes:
+                    raise ShapeMismatchError(
+                        f"layer {layer.name!r} reads {source!r}, which is not defined before it"
+                    )
+            sizes[layer.name] = layer.output_size(sizes[layer.inputs[0]])
+        object.__setattr__(self, "sizes", sizes)
+
+    @classmethod
+    def mlp(cls, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> Network:
+        """A ReLU MLP from (out, in) weight matrices: ReLU after every layer but the last."""
+        if len(weights) != len(biases):
+            raise ShapeMismatchError(f"{len(weights)} weight matrices but {len(biases)} bias vectors")
+        layers: list[Layer] = []
+        previous = INPUT
+        for index, (weight, bias) in enumerate(zip(weights, biases, strict=True)):
+            dense = Dense(f"dense_{index}", previous, weight, bias)
+            layers.append(dense)
+            previous = dense.name
+            if index < len(weights) - 1:
+                relu = ReLU(f"relu_{index}", previous)
+                layers.append(relu)
+                previous = relu.name
+        return cls(tuple(layers), (np.asarray(weights[0]).shape[1],))
+
+    @property
+    def input_size(self) -> int:
+        return self.sizes[INPUT]
+
+    @property
+    def output_size(self) -> int:
+        return self.sizes[self.layers[-1].name]
+
+    @property
+    def dense_layers(self) -> tuple[Dense, ...]:
+        """Affine layers in order; ``Bounds.lower[k]`` belongs to the k-th of them."""
+        return tuple(layer for layer in self.layers if isinstance(layer, Dense))
+
+    def consumers(self, name: str) -> tuple[Layer, ...]:
+        """Layers that read tensor ``name``."""
+        return tuple(layer for layer in self.layers if name in layer.inputs)
+
+    def as_batch(self, x: np.ndarray) -> np.ndarray:
+        """Flatten ``x`` to (batch, input_size): accepts (n,), (batch, n), input_shape or
+        (batch, *input_shape)."""
+        array = np.asarray(x, dtype=np.float64)
+        n = self.input_size
+        if array.shape == self.input_shape or array.ndim == 1:
+            array = array.reshape(1, -1)
+        elif array.shape[1:] == self.input_shape:
+            array = array.reshape(array.shape[0], -1)
+        if array.ndim != 2 or array.shape[1] != n:
+            raise ShapeMismatchError(
+                f"input of shape {np.shape(x)} does not fit the network input: expected "
+                f"{n} values per sample (per-sample shape {self.input_shape}), flat or batched"
+            )
+        return array
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Logits for ``x``; a single unbatched sample gives a 1-D result."""
+        single = np.ndim(x) == 1 or np.shape(x) == self.input_shape
+        values = self.activations(x)
+        out = values[self.layers[-1].name]
+        return out[0] if single else out
+
+    def activations(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Every tensor of the graph for batch ``x``: {layer name: (batch, size)}."""
+        values = {INPUT: self.as_batch(x)}
+        for layer in self.layers:
+            values[layer.name] = layer.forward(*(values[name] for name in layer.inputs))
+        return values
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predicted class (argmax of the logits) per sample."""
+        return np.argmax(np.atleast_2d(self.forward(x)), axis=1)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the architecture and weights: identifies the network, e.g. for cached bounds."""
+        digest = hashlib.sha256(repr(self.input_shape).encode())
+        for layer in self.layers:
+            digest.update(f"{type(layer).__name__}:{layer.name}:{layer.inputs}".encode())
+            if isinstance(layer, Dense):
+                digest.update(np.ascontiguousarray(layer.weight).tobytes())
+                digest.update(np.ascontiguousarray(layer.bias).tobytes())
+        return digest.hexdigest()
+
+    def summary(self) -> str:
+        """One line per layer: name, type, input, size, non-zero weights."""
+        lines = [f"{'layer':<14}{'type':<8}{'input':<14}{'size':>6}{'nonzeros':>10}"]
+        lines.append(f"{INPUT:<14}{'input':<8}{'':<14}{self.input_size:>6}{'':>10}")
+        for layer in self.layers:
+            nonzeros = str(np.count_nonzero(layer.weight)) if isinstance(layer, Dense) else ""
+            lines.append(
+                f"{layer.name:<14}{type(layer).__name__:<8}{layer.inputs[0]:<14}"
+                f"{self.sizes[layer.name]:>6}{nonzeros:>10}"
+            )
+        if self.output_activation:
+            lines.append(f"(source model applies {self.output_activation} to the logits)")
+        return "\n".join(lines)

@@ -1,0 +1,286 @@
+"""Run one Pyomo solver and report what it found in one solver-independent shape.
+
+Three kinds of Pyomo interface are used. HiGHS goes through ``appsi`` because that
+interface passes the model's current values to HiGHS as a MIP start, so a time-limited
+solve always has an incumbent (see ``NetworkBlock.warm_start``); classic solvers get no
+MIP start because CBC misreads those of maximisation problems. Other ``pyomo.contrib.solver``
+solvers (Gurobi, SCIP direct, ...) report incumbent and dual bound directly; the classic
+``SolverFactory`` solvers (CBC, GLPK, CPLEX, ...) report them in ``results.problem``. Each
+adapter maps its interface's report onto :class:`SolveOutcome` and translates the common
+settings (time limit, gap, threads) into the solver's own option names.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pyomo.environ as pyo
+from pyomo.contrib.appsi.base import TerminationCondition as AppsiTermination
+from pyomo.contrib.appsi.solvers.highs import Highs as AppsiHighs
+from pyomo.contrib.solver.common.factory import SolverFactory as ContribSolverFactory
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.opt import SolverFactory as ClassicSolverFactory
+from pyomo.opt import TerminationCondition as ClassicTermination
+
+from pyomo_nn.errors import SolverConfigError, SolverUnavailableError
+from pyomo_nn.solve.config import SolverConfig
+
+#: Names that select HiGHS (through the appsi interface, which warm-starts).
+HIGHS_NAMES = ("highs", "appsi_highs")
+
+#: Option names of the classic interface's solvers for (time limit, relative gap, threads).
+CLASSIC_OPTION_NAMES: dict[str, tuple[str, str, str | None]] = {
+    "cbc": ("sec", "ratio", "threads"),
+    "glpk": ("tmlim", "mipgap", None),
+    "cplex": ("timelimit", "mipgap", "threads"),
+    "cplex_direct": ("timelimit", "mip_tolerances_mipgap", "threads"),
+    "gurobi": ("TimeLimit", "MIPGap", "Threads"),
+    "scip": ("limits/time", "limits/gap", "parallel/maxnthreads"),
+    "xpress": ("maxtime", "miprelstop", "threads"),
+}
+
+#: Solvers probed when listing what this machine has, in the error for a missing solver.
+KNOWN_CANDIDATES = (
+    "highs",
+    "cbc",
+    "glpk",
+    "scip",
+    "scip_direct",
+    "gurobi",
+    "gurobi_direct",
+    "cplex",
+    "xpress",
+)
+
+STATUSES = ("optimal", "time_limit", "other_limit", "infeasible", "unbounded", "error")
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """What a solver run produced; ``has_solution`` means values were loaded into the model."""
+
+    status: str
+    has_solution: bool
+    objective: float | None
+    dual_bound: float | None
+    wall_time: float
+    message: str
+
+
+def available_solvers() -> list[str]:
+    """Names from :data:`KNOWN_CANDIDATES` that work on this machine."""
+    return [name for name in KNOWN_CANDIDATES if _is_available(name)]
+
+
+def run_solver(model: pyo.ConcreteModel, config: SolverConfig) -> SolveOutcome:
+    """Solve ``model`` with ``config``; load the incumbent into the model if there is one."""
+    name = config.name
+    _check_available(name)
+    if name in HIGHS_NAMES:
+        return _run_highs(model, config)
+    if name in ContribSolverFactory._cls:
+        return _run_contrib(model, name, config)
+    return _run_classic(model, name, config)
+
+
+def _is_available(name: str) -> bool | None:
+    """True/False for a solver Pyomo knows; None for a name Pyomo has never heard of."""
+    try:
+        if name in HIGHS_NAMES:
+            return bool(AppsiHighs().available())
+        if name in ContribSolverFactory._cls:
+            return bool(ContribSolverFactory(name).available())
+        if name in ClassicSolverFactory:
+            return bool(ClassicSolverFactory(name).available(exception_flag=False))
+    except Exception:  # some plugins raise instead of answering False
+        return False
+    return None
+
+
+def _check_available(name: str) -> None:
+    available = _is_available(name)
+    if available is None:
+        raise SolverUnavailableError(
+            f"Pyomo knows no solver called {name!r}. Solvers available here: "
+            f"{', '.join(available_solvers()) or 'none'}; see Pyomo's SolverFactory for all names"
+        )
+    if not available:
+        raise SolverUnavailableError(
+            f"solver {name!r} is not installed or not licensed on this machine. Solvers "
+            f"available here: {', '.join(available_solvers()) or 'none'}. Install it (e.g. "
+            "'apt-get install coinor-cbc' or 'pip install pyscipopt') or choose another solver"
+        )
+
+
+def _run_highs(model: pyo.ConcreteModel, config: SolverConfig) -> SolveOutcome:
+    solver = AppsiHighs()
+    solver.config.load_solution = False
+    solver.config.warmstart = True
+    if config.time_limit is not None:
+        solver.config.time_limit = config.time_limit
+    if config.mip_gap is not None:
+        solver.config.mip_gap = config.mip_gap
+    options = dict(config.options)
+    if config.threads is not None:
+        options.setdefault("threads", config.threads)
+    solver.highs_options = options
+    start = time.perf_counter()
+    try:
+        results = solver.solve(model)
+    except Exception as error:
+        return SolveOutcome(
+            "error", False, None, None, time.perf_counter() - start, f"{type(error).__name__}: {error}"
+        )
+    wall = time.perf_counter() - start
+    incumbent = _finite(results.best_feasible_objective)
+    if incumbent is not None:
+        results.solution_loader.load_vars()
+    status = {
+        AppsiTermination.optimal: "optimal",
+        AppsiTermination.maxTimeLimit: "time_limit",
+        AppsiTermination.maxIterations: "other_limit",
+        AppsiTermination.objectiveLimit: "other_limit",
+        AppsiTermination.interrupted: "other_limit",
+        AppsiTermination.infeasible: "infeasible",
+        AppsiTermination.infeasibleOrUnbounded: "infeasible",
+        AppsiTermination.unbounded: "unbounded",
+    }.get(results.termination_condition, "error")
+    return SolveOutcome(
+        status=status,
+        has_solution=incumbent is not None,
+        objective=incumbent,
+        dual_bound=_finite(results.best_objective_bound),
+        wall_time=wall,
+        message=str(results.termination_condition.name),
+    )
+
+
+def _run_contrib(model: pyo.ConcreteModel, name: str, config: SolverConfig) -> SolveOutcome:
+    solver = ContribSolverFactory(name)
+    settings: dict[str, Any] = {
+        "load_solutions": False,
+        "raise_exception_on_nonoptimal_result": False,
+        "solver_options": dict(config.options),
+    }
+    if config.time_limit is not None:
+        settings["time_limit"] = config.time_limit
+    if config.mip_gap is not None:
+        settings["rel_gap"] = config.mip_gap
+    if config.threads is not None:
+        settings["threads"] = config.threads
+    start = time.perf_counter()
+    try:
+        results = solver.solve(model, **settings)
+    except Exception as error:
+        return SolveOutcome(
+            "error", False, None, None, time.perf_counter() - start, f"{type(error).__name__}: {error}"
+        )
+    wall = time.perf_counter() - start
+    has_solution = results.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)
+    if has_solution:
+        results.solution_loader.load_vars()
+    status = {
+        TerminationCondition.convergenceCriteriaSatisfied: "optimal",
+        TerminationCondition.maxTimeLimit: "time_limit",
+        TerminationCondition.iterationLimit: "other_limit",
+        TerminationCondition.objectiveLimit: "other_limit",
+        TerminationCondition.interrupted: "other_limit",
+        TerminationCondition.provenInfeasible: "infeasible",
+        TerminationCondition.locallyInfeasible: "infeasible",
+        TerminationCondition.infeasibleOrUnbounded: "infeasible",
+        TerminationCondition.unbounded: "unbounded",
+    }.get(results.termination_condition, "error")
+    return SolveOutcome(
+        status=status,
+        has_solution=has_solution,
+        objective=_finite(results.incumbent_objective) if has_solution else None,
+        dual_bound=_finite(results.objective_bound),
+        wall_time=wall,
+        message=str(results.termination_condition.name),
+    )
+
+
+def _run_classic(model: pyo.ConcreteModel, name: str, config: SolverConfig) -> SolveOutcome:
+    solver = ClassicSolverFactory(name)
+    options = dict(config.options)
+    limit_name, gap_name, threads_name = CLASSIC_OPTION_NAMES.get(name, (None, None, None))
+    for value, option, label in (
+        (config.time_limit, limit_name, "time_limit"),
+        (config.mip_gap, gap_name, "mip_gap"),
+        (config.threads, threads_name, "threads"),
+    ):
+        if value is None:
+            continue
+        if option is None:
+            raise SolverConfigError(
+                f"pyomo-nn does not know how to pass {label} to solver {name!r}; "
+                f"set it through options with the solver's own option name"
+            )
+        options.setdefault(option, value)
+    start = time.perf_counter()
+    try:
+        results = solver.solve(model, load_solutions=False, options=options)
+    except Exception as error:
+        return SolveOutcome(
+            "error", False, None, None, time.perf_counter() - start, f"{type(error).__name__}: {error}"
+        )
+    wall = time.perf_counter() - start
+    condition = results.solver.termination_condition
+    has_solution = len(results.solution) > 0
+    if has_solution:
+        model.solutions.load_from(results)
+    status = {
+        ClassicTermination.optimal: "optimal",
+        ClassicTermination.globallyOptimal: "optimal",
+        ClassicTermination.maxTimeLimit: "time_limit",
+        ClassicTermination.maxIterations: "other_limit",
+        ClassicTermination.maxEvaluations: "other_limit",
+        ClassicTermination.userInterrupt: "other_limit",
+        ClassicTermination.infeasible: "infeasible",
+        ClassicTermination.infeasibleOrUnbounded: "infeasible",
+        ClassicTermination.unbounded: "unbounded",
+    }.get(condition, "error")
+    objective = _active_objective(model)
+    minimise = objective.sense == pyo.minimize
+    primal = results.problem.upper_bound if minimise else results.problem.lower_bound
+    dual = results.problem.lower_bound if minimise else results.problem.upper_bound
+    incumbent = _finite(pyo.value(objective)) if has_solution else None
+    dual = _finite(dual)
+    message = str(condition)
+    if status == "optimal" and dual is None:
+        dual = incumbent
+    if (
+        incumbent is not None
+        and dual is not None
+        and (dual < incumbent if not minimise else dual > incumbent)
+    ):
+        # CBC reports the bound of a stopped maximisation with the wrong sign: an
+        # impossible bound is dropped rather than reported.
+        message += f" (bound {dual:.6g} contradicts the incumbent and was discarded)"
+        dual = None
+    return SolveOutcome(
+        status=status,
+        has_solution=has_solution,
+        objective=incumbent if incumbent is not None else (_finite(primal) if has_solution else None),
+        dual_bound=dual,
+        wall_time=wall,
+        message=message,
+    )
+
+
+def _active_objective(model: pyo.ConcreteModel) -> pyo.Objective:
+    objectives = list(model.component_data_objects(pyo.Objective, active=True, descend_into=True))
+    if len(objectives) != 1:
+        raise SolverConfigError(f"the model needs exactly one active objective, it has {len(objectives)}")
+    return objectives[0]
+
+
+def _finite(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None

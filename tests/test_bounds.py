@@ -1,0 +1,93 @@
+"""Bound methods are valid: no sampled input ever leaves them (DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import pyomo_nn as pnn
+from conftest import random_mlp
+from pyomo_nn.bundled import digits_test_set, load_digits_network
+
+METHODS = sorted(pnn.bounds.METHODS)
+
+
+def _samples(lower: np.ndarray, upper: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Uniform points plus box corners (where ReLU networks take their extremes most often)."""
+    uniform = rng.uniform(lower, upper, size=(count, lower.size))
+    corners = np.where(rng.random((count, lower.size)) < 0.5, lower, upper)
+    return np.vstack([uniform, corners, lower[None], upper[None]])
+
+
+def assert_contains_samples(net: pnn.Network, bounds: pnn.Bounds, seed: int, count: int = 400) -> None:
+    rng = np.random.default_rng(seed)
+    values = net.activations(_samples(bounds.input_lower, bounds.input_upper, count, rng))
+    for k, layer in enumerate(net.dense_layers):
+        pre = values[layer.name]
+        below = pre < bounds.lower[k]
+        above = pre > bounds.upper[k]
+        assert not below.any() and not above.any(), (
+            f"{bounds.method}: layer {layer.name} has sampled values outside its bounds "
+            f"(worst excess {max(np.max(bounds.lower[k] - pre), np.max(pre - bounds.upper[k])):.3e})"
+        )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 12), min_size=2, max_size=5),
+    seed=st.integers(0, 10_000),
+    radius=st.floats(0.01, 2.0),
+    method=st.sampled_from(METHODS),
+)
+def test_sampled_inputs_never_leave_the_bounds(sizes, seed, radius, method):
+    net = random_mlp(sizes, seed=seed)
+    centre = np.random.default_rng(seed).normal(size=sizes[0])
+    domain = pnn.LinfBall(centre, eps=radius)
+    assert_contains_samples(net, pnn.compute_bounds(net, domain, method=method), seed)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_bounds_hold_on_the_bundled_network(method):
+    net = load_digits_network("64-50-50-50-10")
+    images, _ = digits_test_set()
+    bounds = pnn.compute_bounds(net, pnn.LinfBall(images[3], eps=0.1, lower=0, upper=1), method=method)
+    assert_contains_samples(net, bounds, seed=3, count=2000)
+
+
+def test_interval_is_never_looser_than_naive():
+    net = random_mlp([8, 16, 16, 4], seed=5)
+    domain = pnn.Box(-1, 1)
+    naive = pnn.compute_bounds(net, domain, method="naive")
+    interval = pnn.compute_bounds(net, domain, method="interval")
+    for k in range(len(net.dense_layers)):
+        assert np.all(interval.lower[k] >= naive.lower[k])
+        assert np.all(interval.upper[k] <= naive.upper[k])
+
+
+def test_naive_bound_is_the_thesis_norm_product():
+    """Prop. 2.1 for a 2-layer net: |a1| <= ||W0|| ||x|| + ||b0||, then Prop. 2.2."""
+    w0, b0 = np.array([[1.0, -2.0], [0.5, 0.5]]), np.array([0.1, -0.3])
+    w1, b1 = np.array([[2.0, 1.0]]), np.array([0.4])
+    net = pnn.Network.mlp([w0, w1], [b0, b1])
+    bounds = pnn.compute_bounds(net, pnn.Box(-2, 1), method="naive")
+    first = 3.0 * 2.0 + 0.3
+    assert np.allclose(bounds.upper[0], first) and np.allclose(bounds.lower[0], -first)
+    assert np.allclose(bounds.upper[1], 3.0 * first + 0.4)
+
+
+def test_interval_is_exact_for_one_affine_layer():
+    w, b = np.array([[1.0, -2.0]]), np.array([0.5])
+    net = pnn.Network.mlp([w], [b])
+    bounds = pnn.compute_bounds(net, pnn.Box([0, -1], [1, 1]))
+    assert np.allclose([bounds.lower[0][0], bounds.upper[0][0]], [-1.5, 3.5])
+
+
+def test_summary_counts_stable_neurons():
+    net = load_digits_network()
+    images, _ = digits_test_set()
+    bounds = pnn.compute_bounds(net, pnn.LinfBall(images[0], eps=0.05, lower=0, upper=1))
+    active, dead, split = bounds.stability(0)
+    assert active + dead + split == 32
+    assert "dense_0" in bounds.summary()
