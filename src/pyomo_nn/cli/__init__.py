@@ -1,0 +1,1 @@
+"""The ``pyomo-nn`` command line: one module per subcommand, registered in ``main``."""
