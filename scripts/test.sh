@@ -19,5 +19,5 @@ if ! command -v cbc >/dev/null || ! command -v glpsol >/dev/null; then
 fi
 
 "$PYTHON" -m pip install -q --disable-pip-version-check -e ".[test]"
-"$PYTHON" -m ruff check src tests examples benchmarks
+"$PYTHON" -m ruff check .
 "$PYTHON" -m pytest -q "$@"
