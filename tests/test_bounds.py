@@ -9,9 +9,10 @@ from hypothesis import strategies as st
 
 import pyomo_nn as pnn
 from conftest import random_mlp
+from pyomo_nn.bounds.executors import InlineExecutor
 from pyomo_nn.bundled import digits_test_set, load_digits_network
 
-METHODS = sorted(pnn.bounds.METHODS)
+METHODS = list(pnn.bounds.METHODS)
 
 
 def _samples(lower: np.ndarray, upper: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -45,14 +46,16 @@ def test_sampled_inputs_never_leave_the_bounds(sizes, seed, radius, method):
     net = random_mlp(sizes, seed=seed)
     centre = np.random.default_rng(seed).normal(size=sizes[0])
     domain = pnn.LinfBall(centre, eps=radius)
-    assert_contains_samples(net, pnn.compute_bounds(net, domain, method=method), seed)
+    bounds = pnn.compute_bounds(net, domain, method=method, time_limit=5, executor=InlineExecutor())
+    assert_contains_samples(net, bounds, seed)
 
 
 @pytest.mark.parametrize("method", METHODS)
 def test_bounds_hold_on_the_bundled_network(method):
     net = load_digits_network("64-50-50-50-10")
     images, _ = digits_test_set()
-    bounds = pnn.compute_bounds(net, pnn.LinfBall(images[3], eps=0.1, lower=0, upper=1), method=method)
+    domain = pnn.LinfBall(images[3], eps=0.1, lower=0, upper=1)
+    bounds = pnn.compute_bounds(net, domain, method=method, time_limit=5)
     assert_contains_samples(net, bounds, seed=3, count=2000)
 
 
@@ -91,3 +94,64 @@ def test_summary_counts_stable_neurons():
     active, dead, split = bounds.stability(0)
     assert active + dead + split == 32
     assert "dense_0" in bounds.summary()
+
+
+def _mean_widths(bounds: pnn.Bounds) -> list[float]:
+    return [float(np.mean(hi - lo)) for lo, hi in zip(bounds.lower, bounds.upper, strict=True)]
+
+
+def test_each_method_is_at_least_as_tight_as_the_cheaper_one():
+    net = load_digits_network("64-50-50-50-10")
+    images, _ = digits_test_set()
+    domain = pnn.LinfBall(images[7], eps=0.08, lower=0, upper=1)
+    previous = None
+    for method in ("interval", "symbolic", "lp", "milp"):
+        bounds = pnn.compute_bounds(net, domain, method=method, time_limit=5)
+        if previous is not None:
+            for k in range(len(net.dense_layers)):
+                assert np.all(bounds.lower[k] >= previous.lower[k] - 1e-9), (method, k)
+                assert np.all(bounds.upper[k] <= previous.upper[k] + 1e-9), (method, k)
+        previous = bounds
+    interval = pnn.compute_bounds(net, domain, method="interval")
+    symbolic = pnn.compute_bounds(net, domain, method="symbolic")
+    assert _mean_widths(symbolic)[-1] < 0.8 * _mean_widths(interval)[-1]
+
+
+def test_tightening_with_no_time_keeps_the_symbolic_bounds():
+    net = load_digits_network("64-50-50-50-10")
+    images, _ = digits_test_set()
+    domain = pnn.LinfBall(images[7], eps=0.08, lower=0, upper=1)
+    symbolic = pnn.compute_bounds(net, domain, method="symbolic")
+    rushed = pnn.compute_bounds(net, domain, method="lp", time_limit=1e-6)
+    for k in range(len(net.dense_layers)):
+        assert np.array_equal(rushed.lower[k], symbolic.lower[k])
+        assert np.array_equal(rushed.upper[k], symbolic.upper[k])
+
+
+def test_lp_bounds_in_worker_processes_equal_inline_ones():
+    net = random_mlp([6, 40, 40, 3], seed=2, bias_scale=0.1)
+    domain = pnn.Box(-1, 1)
+    pooled = pnn.compute_bounds(net, domain, method="lp")
+    inline = pnn.compute_bounds(net, domain, method="lp", executor=InlineExecutor())
+    assert pooled.stability(1)[2] >= 32, "the layer must be large enough to use the pool"
+    for k in range(3):
+        assert np.allclose(pooled.lower[k], inline.lower[k]) and np.allclose(pooled.upper[k], inline.upper[k])
+    assert_contains_samples(net, pooled, seed=2)
+
+
+def test_lp_bounds_on_a_dask_cluster():
+    distributed = pytest.importorskip("dask.distributed")
+    net = random_mlp([6, 40, 40, 3], seed=2, bias_scale=0.1)
+    domain = pnn.Box(-1, 1)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = pnn.compute_bounds(net, domain, method="lp", executor=client.get_executor())
+    inline = pnn.compute_bounds(net, domain, method="lp", executor=InlineExecutor())
+    for k in range(3):
+        assert np.allclose(on_dask.lower[k], inline.lower[k]) and np.allclose(
+            on_dask.upper[k], inline.upper[k]
+        )

@@ -25,3 +25,37 @@ OUTPUT_MATCH_RTOL = 1e-3
 #: in bound propagation (float64, ~1e-12 relative) can never mark a split neuron stable.
 BOUND_SAFETY_ABS = 1e-9
 BOUND_SAFETY_REL = 1e-9
+
+#: Symbolic bounds sum many products; float64 rounding of a sum of n terms is below
+#: ``n * eps * sum |terms|``. The back-substitution adds this allowance (4 ulps per term,
+#: times the magnitude of all terms) before the safety margin above.
+SYMBOLIC_ROUNDING = 4 * 2.220446049250313e-16
+
+#: A bound read from an LP or MILP solver is widened by ``LP_BOUND_ABS + LP_BOUND_REL * |v|``.
+#: HiGHS stops at primal/dual feasibility tolerances of 1e-7; on these problems (variables
+#: of magnitude <= 1e3, a few hundred non-zeros per row) the optimal value can be off by
+#: about 1e-7 * sum |coefficient * value|, which the margin covers with a factor of 10 to
+#: 100. This is a safety margin, not a certificate (a directed-rounding dual would be).
+LP_BOUND_ABS = 1e-6
+LP_BOUND_REL = 1e-6
+
+#: Objectives that need a network to *choose* a class (MinEps (4.17)-(4.19); MaxOut's default
+#: tolerance in (4.12)-(4.13)) require the chosen logit to beat the others by this margin in
+#: the MILP. Without it a solution could rest on an exact tie, which the float32 onnxruntime
+#: re-evaluation may break either way; the bundled float32 networks agree with the float64
+#: IR to about 1e-6, so 1e-4 keeps a claimed class reproducible at a negligible cost.
+CLASS_MARGIN = 1e-4
+
+#: MaxFlip's tie margin delta: a flip is counted only where one network's pre-activation is
+#: >= delta and the other's <= -delta. At a pre-activation of exactly 0 the Big-M encoding
+#: lets the binary take either value, so without a margin a solver can count "flips" of
+#: neurons that did not change (equivalence checkers use the same device).
+FLIP_MARGIN = 1e-4
+
+#: An objective reported by the solver and the same quantity recomputed from onnxruntime's
+#: outputs at the found input must agree within ``OBJECTIVE_MATCH_ATOL +
+#: OBJECTIVE_MATCH_RTOL * |value|``. Objectives sum up to about 2K terms (K outputs per
+#: network, two networks), each within the output tolerances above, and SCIP satisfies the
+#: exp() equations of the softmax only to its feasibility tolerance (1e-6).
+OBJECTIVE_MATCH_ATOL = 1e-2
+OBJECTIVE_MATCH_RTOL = 1e-3

@@ -3,29 +3,67 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 
 import numpy as np
 
 from pyomo_nn.bounds.container import Bounds
 from pyomo_nn.bounds.interval import interval_bounds
 from pyomo_nn.bounds.naive import naive_bounds
+from pyomo_nn.bounds.symbolic import symbolic_bounds
+from pyomo_nn.bounds.tightening import tightened_bounds
 from pyomo_nn.domains import InputDomain
 from pyomo_nn.ir import Network
 
 BoundMethod = Callable[[Network, np.ndarray, np.ndarray], list[tuple[np.ndarray, np.ndarray]]]
 
-METHODS: dict[str, BoundMethod] = {"naive": naive_bounds, "interval": interval_bounds}
+#: Methods that need no solver, cheapest first.
+PROPAGATION_METHODS: dict[str, BoundMethod] = {
+    "naive": naive_bounds,
+    "interval": interval_bounds,
+    "symbolic": symbolic_bounds,
+}
+
+#: Optimisation-based methods: name -> whether the relaxation keeps its binaries.
+TIGHTENING_METHODS = {"lp": False, "milp": True}
+
+METHODS = (*PROPAGATION_METHODS, *TIGHTENING_METHODS)
 
 
-def compute_bounds(network: Network, domain: InputDomain, method: str = "interval") -> Bounds:
+def compute_bounds(
+    network: Network,
+    domain: InputDomain,
+    method: str = "interval",
+    *,
+    time_limit: float | None = None,
+    executor: Executor | None = None,
+    progress: bool = False,
+) -> Bounds:
     """Valid pre-activation bounds of every affine layer of ``network`` over ``domain``.
 
-    Methods: ``"naive"`` (thesis Prop. 2.1/2.2) and ``"interval"`` (interval arithmetic).
+    Methods, loosest and fastest first: ``"naive"`` (thesis Prop. 2.1/2.2), ``"interval"``
+    (interval arithmetic), ``"symbolic"`` (DeepPoly-style back-substitution), ``"lp"`` and
+    ``"milp"`` (OBBT, thesis Alg. 3 with relax=1/0; seeded by ``symbolic`` so never looser).
+    ``time_limit`` (seconds), ``executor`` (default: a process per core; any
+    ``concurrent.futures.Executor``, e.g. a Dask client's) and ``progress`` (a progress bar
+    over neurons) apply to ``lp`` and ``milp``; when time runs out, the neurons not reached
+    keep their symbolic bounds.
     """
     if method not in METHODS:
-        raise ValueError(f"unknown bound method {method!r}; choose one of {sorted(METHODS)}")
+        raise ValueError(f"unknown bound method {method!r}; choose one of {list(METHODS)}")
     lower, upper = domain.box(network.input_size)
-    layers = METHODS[method](network, lower, upper)
+    if method in PROPAGATION_METHODS:
+        layers = PROPAGATION_METHODS[method](network, lower, upper)
+    else:
+        layers = tightened_bounds(
+            network,
+            lower,
+            upper,
+            integer=TIGHTENING_METHODS[method],
+            time_limit=time_limit,
+            executor=executor,
+            progress=progress,
+        )
     return Bounds(
         input_lower=lower,
         input_upper=upper,
