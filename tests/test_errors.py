@@ -136,7 +136,7 @@ def test_known_but_missing_solver():
 def test_bounds_of_another_network_are_refused():
     net_a, net_b = random_mlp([2, 3, 1], seed=0), random_mlp([2, 3, 1], seed=1)
     bounds = pnn.compute_bounds(net_a, pnn.Box(0, 1))
-    with pytest.raises(pnn.ShapeMismatchError, match="different network"):
+    with pytest.raises(pnn.StaleBoundsError, match="different network"):
         pnn.NetworkBlock(net_b, bounds)
 
 

@@ -6,7 +6,7 @@ Pipeline: :func:`load_onnx` -> :class:`Network` -> :func:`compute_bounds` -> :cl
 
 from pyomo_nn.blocks import LayerStats, NetworkBlock
 from pyomo_nn.bounds import Bounds, compute_bounds
-from pyomo_nn.domains import Box, InputDomain, LinfBall
+from pyomo_nn.domains import Box, InputDomain, LinfBall, Neighbourhood
 from pyomo_nn.errors import (
     EmptyDomainError,
     InfeasibleModelError,
@@ -18,11 +18,14 @@ from pyomo_nn.errors import (
     SolverConfigError,
     SolverFailedError,
     SolverUnavailableError,
+    StaleBoundsError,
     UnboundedDomainError,
     UnsupportedOperatorError,
 )
-from pyomo_nn.importers import load_onnx, supported_ops
+from pyomo_nn.exporters import save_onnx, to_onnx
+from pyomo_nn.importers import load_onnx, load_onnx_bytes, supported_ops
 from pyomo_nn.ir import Dense, Network, ReLU
+from pyomo_nn.ir.prune import LayerSparsity, prune, sparsity
 from pyomo_nn.result import BlockCheck, Result
 from pyomo_nn.solve import SolverConfig, available_solvers, solve
 
@@ -38,9 +41,11 @@ __all__ = [
     "InputDomain",
     "InvalidONNXError",
     "InvalidWeightsError",
+    "LayerSparsity",
     "LayerStats",
     "LinfBall",
     "ModelFileNotFoundError",
+    "Neighbourhood",
     "Network",
     "NetworkBlock",
     "PyomoNNError",
@@ -51,11 +56,17 @@ __all__ = [
     "SolverConfigError",
     "SolverFailedError",
     "SolverUnavailableError",
+    "StaleBoundsError",
     "UnboundedDomainError",
     "UnsupportedOperatorError",
     "available_solvers",
     "compute_bounds",
     "load_onnx",
+    "load_onnx_bytes",
+    "prune",
+    "save_onnx",
     "solve",
+    "sparsity",
     "supported_ops",
+    "to_onnx",
 ]

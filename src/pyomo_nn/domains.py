@@ -96,3 +96,72 @@ class LinfBall(InputDomain):
 
 def _describe(values: np.ndarray) -> str:
     return f"{float(values.ravel()[0]):g}" if values.size == 1 else f"<{values.size} values>"
+
+
+class Neighbourhood(InputDomain):
+    """The thesis' "neighbours" region around an image (section 3.2.1).
+
+    Each pixel's bounds come from the mean ``m`` of its ``(2r+1) x (2r+1)`` window around
+    ``x0`` (zero padded): ``[(1 - eps) m, min(upper, (1 + eps) m)]`` (ends swapped for a
+    negative mean); a pixel whose window is all zero is fixed at exactly 0. Thesis values:
+    ``radius=2``, ``eps=0.18`` (ch. 3) or 0.05 (ch. 4). ``x0`` is a 2-D image, or flat with
+    ``shape=(height, width)`` (a flat square image needs no shape).
+    """
+
+    def __init__(
+        self,
+        x0: ArrayLike,
+        eps: float,
+        radius: int = 2,
+        shape: tuple[int, int] | None = None,
+        upper: float = 1.0,
+    ) -> None:
+        image = np.asarray(x0, dtype=np.float64)
+        if image.ndim != 2:
+            side = round(float(np.sqrt(image.size)))
+            shape = shape or ((side, side) if side * side == image.size else None)
+            if shape is None or int(np.prod(shape)) != image.size:
+                raise ShapeMismatchError(
+                    f"Neighbourhood needs a 2-D image or shape=(height, width) matching {image.size} values"
+                )
+            image = image.reshape(shape)
+        if not np.isfinite(eps) or eps < 0 or radius < 0:
+            raise EmptyDomainError(
+                f"Neighbourhood needs eps >= 0 and radius >= 0, got eps={eps}, radius={radius}"
+            )
+        self.x0 = image.ravel()
+        self.eps = float(eps)
+        self.radius = int(radius)
+        means = _window_means(image, self.radius)
+        means[_window_means((image != 0).astype(float), self.radius) == 0] = 0.0
+        if np.all(image >= 0):
+            means = np.maximum(means, 0.0)
+        means = means.ravel()
+        self.lower = np.minimum((1.0 - self.eps) * means, (1.0 + self.eps) * means)
+        self.upper = np.minimum(float(upper), np.maximum((1.0 - self.eps) * means, (1.0 + self.eps) * means))
+        _check_nonempty(self.lower, self.upper, "Neighbourhood (is upper below the pixel means?)")
+
+    def box(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        if size != self.x0.size:
+            raise ShapeMismatchError(
+                f"Neighbourhood image has {self.x0.size} pixels but the network has {size} inputs"
+            )
+        return self.lower.copy(), self.upper.copy()
+
+    def __repr__(self) -> str:
+        return f"Neighbourhood(x0=<{self.x0.size} values>, eps={self.eps:g}, radius={self.radius})"
+
+
+def _window_means(image: np.ndarray, radius: int) -> np.ndarray:
+    """Mean over the (2r+1)^2 window around each pixel, zero padded (summed-area table)."""
+    size = 2 * radius + 1
+    table = np.zeros((image.shape[0] + 2 * radius + 1, image.shape[1] + 2 * radius + 1))
+    table[1:, 1:] = np.pad(image, radius).cumsum(axis=0).cumsum(axis=1)
+    height, width = image.shape
+    total = (
+        table[size : size + height, size : size + width]
+        - table[:height, size : size + width]
+        - table[size : size + height, :width]
+        + table[:height, :width]
+    )
+    return total / size**2

@@ -31,6 +31,10 @@ class EmptyDomainError(PyomoNNError, ValueError):
     """An input domain has no point: some lower bound exceeds its upper bound."""
 
 
+class StaleBoundsError(PyomoNNError, ValueError):
+    """Bounds were computed for a different network (or domain) than the one given."""
+
+
 class UnboundedDomainError(PyomoNNError, ValueError):
     """An input domain is unbounded where a Big-M encoding needs finite bounds."""
 
@@ -57,3 +61,28 @@ class SolverFailedError(PyomoNNError, RuntimeError):
     def __init__(self, message: str, result: object) -> None:
         super().__init__(message)
         self.result = result
+
+
+class InvalidVnnlibError(PyomoNNError, ValueError):
+    """A VNN-LIB property file is malformed or leaves the supported subset; the message gives
+    the file, the line and what to change. ``line`` is 1-based (None when not tied to a line)."""
+
+    def __init__(self, message: str, source: str = "<vnnlib>", line: int | None = None) -> None:
+        where = f"{source}:{line}: " if line is not None else f"{source}: "
+        super().__init__(where + message)
+        self.source = source
+        self.line = line
+
+
+class IncompatibleNetworksError(ShapeMismatchError):
+    """Networks cannot be compared: different input sizes, output sizes or (for objectives that
+    pair neurons, such as MaxFlip) different architectures."""
+
+
+class ObjectiveConfigError(PyomoNNError, ValueError):
+    """An objective's settings are invalid (unknown name, class out of range, wrong number of
+    networks, a domain it cannot use)."""
+
+
+class SolverCapabilityError(PyomoNNError, ValueError):
+    """The chosen solver cannot take this model, e.g. a MINLP with ``exp`` given to a MILP solver."""

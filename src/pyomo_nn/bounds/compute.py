@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 
@@ -52,10 +53,12 @@ def compute_bounds(
     if method not in METHODS:
         raise ValueError(f"unknown bound method {method!r}; choose one of {list(METHODS)}")
     lower, upper = domain.box(network.input_size)
+    started = time.perf_counter()
+    layer_seconds = None
     if method in PROPAGATION_METHODS:
         layers = PROPAGATION_METHODS[method](network, lower, upper)
     else:
-        layers = tightened_bounds(
+        layers, layer_seconds = tightened_bounds(
             network,
             lower,
             upper,
@@ -72,4 +75,6 @@ def compute_bounds(
         layer_names=tuple(layer.name for layer in network.dense_layers),
         method=method,
         fingerprint=network.fingerprint(),
+        seconds=time.perf_counter() - started,
+        layer_seconds=None if layer_seconds is None else tuple(layer_seconds),
     )

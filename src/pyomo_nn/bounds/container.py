@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from pyomo_nn.errors import ShapeMismatchError
+from pyomo_nn.errors import StaleBoundsError
 from pyomo_nn.ir import Network
 from pyomo_nn.tolerances import BOUND_SAFETY_ABS, BOUND_SAFETY_REL
 
@@ -33,6 +34,8 @@ class Bounds:
     layer_names: tuple[str, ...]
     method: str
     fingerprint: str
+    seconds: float = 0.0
+    layer_seconds: tuple[float, ...] | None = None
 
     def of(self, layer_name: str) -> tuple[np.ndarray, np.ndarray]:
         """(lower, upper) pre-activation bounds of the Dense layer called ``layer_name``."""
@@ -40,12 +43,49 @@ class Bounds:
         return self.lower[k], self.upper[k]
 
     def check_matches(self, network: Network) -> None:
-        """Refuse bounds computed for a different network."""
+        """Refuse bounds computed for a different network (stale bounds)."""
         if self.fingerprint != network.fingerprint():
-            raise ShapeMismatchError(
-                "these bounds were computed for a different network (fingerprint mismatch); "
+            raise StaleBoundsError(
+                f"these {self.method} bounds were computed for a different network (fingerprint "
+                f"{self.fingerprint[:12]}..., this network {network.fingerprint()[:12]}...); "
                 "recompute them with compute_bounds(network, domain)"
             )
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write to an ``.npz`` file, with the network's fingerprint."""
+        arrays = {f"lower_{k}": lo for k, lo in enumerate(self.lower)}
+        arrays.update({f"upper_{k}": hi for k, hi in enumerate(self.upper)})
+        np.savez_compressed(
+            path,
+            input_lower=self.input_lower,
+            input_upper=self.input_upper,
+            layer_names=np.array(self.layer_names),
+            method=np.array(self.method),
+            fingerprint=np.array(self.fingerprint),
+            seconds=np.array(self.seconds),
+            layer_seconds=np.array(self.layer_seconds or (), dtype=np.float64),
+            **arrays,
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], network: Network | None = None) -> Bounds:
+        """Read bounds written by :meth:`save`; with ``network``, refuse them if stale."""
+        with np.load(path) as data:
+            names = tuple(str(name) for name in data["layer_names"])
+            bounds = cls(
+                input_lower=data["input_lower"],
+                input_upper=data["input_upper"],
+                lower=tuple(data[f"lower_{k}"] for k in range(len(names))),
+                upper=tuple(data[f"upper_{k}"] for k in range(len(names))),
+                layer_names=names,
+                method=str(data["method"]),
+                fingerprint=str(data["fingerprint"]),
+                seconds=float(data["seconds"]),
+                layer_seconds=tuple(float(s) for s in data["layer_seconds"]) or None,
+            )
+        if network is not None:
+            bounds.check_matches(network)
+        return bounds
 
     def stability(self, k: int) -> tuple[int, int, int]:
         """Counts of (stable active, stable inactive, unstable) neurons of affine layer k."""
@@ -55,15 +95,18 @@ class Bounds:
         return active, inactive, lower.size - active - inactive
 
     def summary(self) -> str:
-        """Per-layer table: neurons, stable active / inactive, unstable, mean width."""
+        """Per-layer table: neurons, stable active / inactive, split, mean width, seconds."""
         lines = [
-            f"bounds by {self.method!r}",
-            f"{'layer':<12}{'neurons':>8}{'active':>8}{'dead':>8}{'split':>8}{'mean width':>14}",
+            f"bounds by {self.method!r} in {self.seconds:.3f} s",
+            f"{'layer':<12}{'neurons':>8}{'active':>8}{'dead':>8}{'split':>8}"
+            f"{'mean width':>14}{'seconds':>10}",
         ]
         for k, name in enumerate(self.layer_names):
             active, inactive, unstable = self.stability(k)
             width = float(np.mean(self.upper[k] - self.lower[k]))
+            seconds = f"{self.layer_seconds[k]:.3f}" if self.layer_seconds else "-"
             lines.append(
-                f"{name:<12}{self.lower[k].size:>8}{active:>8}{inactive:>8}{unstable:>8}{width:>14.4g}"
+                f"{name:<12}{self.lower[k].size:>8}{active:>8}{inactive:>8}{unstable:>8}"
+                f"{width:>14.4g}{seconds:>10}"
             )
         return "\n".join(lines)

@@ -45,14 +45,16 @@ def tightened_bounds(
     time_limit: float | None,
     executor: Executor | None,
     progress: bool,
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """LP (``integer=False``) or MILP bounds of every Dense layer of a ReLU MLP.
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[float]]:
+    """LP (``integer=False``) or MILP bounds of every Dense layer of a ReLU MLP, and the
+    seconds spent on each layer.
 
     The MILP pass starts from the LP pass's bounds, which start from symbolic bounds.
     """
     denses = relu_chain(network)
     deadline = time.time() + time_limit if time_limit else None
     bounds = symbolic_bounds(network, lower, upper)
+    seconds = [0.0] * len(denses)
     pool = None
     try:
         for integer_pass in (False, True) if integer else (False,):
@@ -67,11 +69,12 @@ def tightened_bounds(
                 executor,
                 pool,
                 progress,
+                seconds,
             )
     finally:
         if pool is not None:
             pool.shutdown()
-    return bounds
+    return bounds, seconds
 
 
 def _tighten_layers(
@@ -85,8 +88,10 @@ def _tighten_layers(
     executor: Executor | None,
     pool: Executor | None,
     progress: bool,
+    seconds: list[float],
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], Executor | None]:
-    """One pass over layers 1..L (layer 0 is exact already); returns bounds and the pool."""
+    """One pass over layers 1..L (layer 0 is exact already), adding each layer's time to
+    ``seconds``; returns the bounds and the (possibly new) process pool."""
     last = len(denses) - 1
     todo = [_neurons_to_tighten(bounds[m], m == last) for m in range(len(denses))]
     bar = tqdm(
@@ -98,6 +103,7 @@ def _tighten_layers(
     )
     try:
         for m in range(1, len(denses)):
+            started = time.time()
             neurons = _neurons_to_tighten(bounds[m], m == last)
             bar.update(todo[m].size - neurons.size)
             if neurons.size == 0:
@@ -128,6 +134,7 @@ def _tighten_layers(
             known = {dense.name: layer_bounds for dense, layer_bounds in zip(denses, bounds, strict=True)}
             known[denses[m].name] = (lo, hi)
             bounds = symbolic_bounds(network, lower, upper, known)
+            seconds[m] += time.time() - started
     finally:
         bar.close()
     return bounds, pool

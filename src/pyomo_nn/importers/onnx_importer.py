@@ -89,20 +89,26 @@ def load_onnx(path: str | os.PathLike[str], output: str | None = None) -> Networ
     file = Path(path)
     if not file.is_file():
         raise ModelFileNotFoundError(f"ONNX file not found: {file} (check the path)")
-    model_bytes = file.read_bytes()
+    return load_onnx_bytes(file.read_bytes(), output=output, label=str(file))
+
+
+def load_onnx_bytes(model_bytes: bytes, output: str | None = None, label: str | None = None) -> Network:
+    """Like :func:`load_onnx` for a serialized model held in memory (``label`` names it in
+    messages and in ``network.source.path``)."""
+    name = label or "<in-memory ONNX model>"
     try:
         model = onnx.load_from_string(model_bytes)
         onnx.checker.check_model(model)
     except Exception as error:  # onnx raises protobuf DecodeError, ValidationError, ...
         raise InvalidONNXError(
-            f"{file} is not a valid ONNX model ({type(error).__name__}: {error}); "
+            f"{name} is not a valid ONNX model ({type(error).__name__}: {error}); "
             "export it again with torch.onnx.export or skl2onnx"
         ) from error
-    return _GraphReader(model, model_bytes, str(file), output).read()
+    return _GraphReader(model, model_bytes, label, output).read()
 
 
 class _GraphReader:
-    def __init__(self, model: onnx.ModelProto, model_bytes: bytes, path: str, output: str | None):
+    def __init__(self, model: onnx.ModelProto, model_bytes: bytes, path: str | None, output: str | None):
         self.model = model
         self.graph = model.graph
         self.model_bytes = model_bytes

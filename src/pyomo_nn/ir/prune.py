@@ -1,0 +1,73 @@
+"""The Rounder (thesis Algorithm 2): zero every weight with ``|w| <= eps``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pyomo_nn.ir.layers import Dense
+from pyomo_nn.ir.network import Network
+
+
+@dataclass(frozen=True)
+class LayerSparsity:
+    """Zero weights of one Dense layer."""
+
+    name: str
+    zeros: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        return self.zeros / self.total if self.total else 0.0
+
+
+def sparsity(network: Network) -> list[LayerSparsity]:
+    """Per Dense layer: how many weights are exactly zero."""
+    return [
+        LayerSparsity(
+            layer.name, int(layer.weight.size - np.count_nonzero(layer.weight)), int(layer.weight.size)
+        )
+        for layer in network.dense_layers
+    ]
+
+
+def pruning_threshold(network: Network, percent: float) -> float:
+    """The eps for which the Rounder zeroes ``percent`` % of all weights (biases untouched)."""
+    if not 0 <= percent <= 100:
+        raise ValueError(f"percent must be between 0 and 100, got {percent}")
+    magnitudes = np.sort(np.concatenate([np.abs(layer.weight).ravel() for layer in network.dense_layers]))
+    count = round(percent / 100 * magnitudes.size)
+    return float(magnitudes[count - 1]) if count > 0 else 0.0
+
+
+def prune(network: Network, percent: float | None = None, eps: float | None = None) -> Network:
+    """A copy of ``network`` with weights ``|w| <= eps`` set to 0; give ``eps`` or the
+    ``percent`` of weights to remove (eps is then chosen for it, thesis Alg. 2).
+
+    The result carries an in-memory ONNX export as its source, so solutions on the pruned
+    network are re-checked with onnxruntime like any imported network.
+    """
+    from pyomo_nn.exporters import to_onnx
+    from pyomo_nn.importers import load_onnx_bytes
+
+    if (percent is None) == (eps is None):
+        raise ValueError("give exactly one of percent= or eps=")
+    threshold = pruning_threshold(network, percent) if percent is not None else float(eps)
+    if threshold < 0:
+        raise ValueError(f"eps must be >= 0, got {threshold}")
+    layers = tuple(
+        Dense(
+            layer.name,
+            layer.input,
+            np.where(np.abs(layer.weight) <= threshold, 0.0, layer.weight),
+            layer.bias,
+        )
+        if isinstance(layer, Dense)
+        else layer
+        for layer in network.layers
+    )
+    rounded = Network(layers, network.input_shape, output_activation=network.output_activation)
+    label = f"pruned(eps={threshold:.3g})" + (f" of {network.source.path}" if network.source else "")
+    return load_onnx_bytes(to_onnx(rounded).SerializeToString(), label=label)
