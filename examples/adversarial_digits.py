@@ -38,7 +38,7 @@ def parse_args() -> argparse.Namespace:
         default=None,
         help="wrong class to push up (default: the runner-up class of the image)",
     )
-    parser.add_argument("--bounds", default="interval", choices=sorted(pnn.bounds.METHODS))
+    parser.add_argument("--bounds", default="symbolic", choices=pnn.bounds.METHODS)
     parser.add_argument("--solver", default="highs", help="any Pyomo solver name")
     parser.add_argument("--solver-config", default=None, help="TOML solver config (overrides --solver)")
     parser.add_argument("--time-limit", type=float, default=60.0)
