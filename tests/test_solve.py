@@ -57,6 +57,23 @@ def test_second_solver_finds_the_same_optimum(digits_net, solver):
     assert other.verified
 
 
+def test_highs_dual_bound_is_not_cut_by_presolve(digits_net):
+    """Regression: with HiGHS' default tolerances its presolve reported 1.15946941 as optimal
+    here, below the 1.15947613 a forward pass confirms (see HIGHS_FEASIBILITY_TOLERANCE)."""
+    images, _ = digits_test_set()
+    logits = digits_net.forward(images[0])
+    best, runner_up = int(np.argmax(logits)), int(np.argsort(logits)[-2])
+    model = pyo.ConcreteModel()
+    model.nn = pnn.NetworkBlock(
+        digits_net, pnn.compute_bounds(digits_net, pnn.LinfBall(images[0], 0.05, 0, 1))
+    )
+    model.obj = pyo.Objective(expr=model.nn.outputs[runner_up] - model.nn.outputs[best], sense=pyo.maximize)
+    reference = pnn.solve(model, "highs", time_limit=60, mip_gap=1e-6, options={"presolve": "off"})
+    default = pnn.solve(model, "highs", time_limit=60, mip_gap=1e-6)
+    reachable = digits_net.forward(reference.x)
+    assert default.dual_bound >= reachable[runner_up] - reachable[best] - 1e-9
+
+
 def test_appsi_highs_alias(digits_net):
     model, _ = _adversarial_model(digits_net, image=2, eps=0.03)
     assert pnn.solve(model, "appsi_highs", time_limit=60).status == "optimal"

@@ -26,6 +26,14 @@ OUTPUT_MATCH_RTOL = 1e-3
 BOUND_SAFETY_ABS = 1e-9
 BOUND_SAFETY_REL = 1e-9
 
+#: Feasibility tolerance (primal and MIP) pyomo-nn gives HiGHS by default, instead of its
+#: 1e-7 / 1e-6. With the defaults, HiGHS' presolve (its Aggregator and Sparsify rules) cut
+#: the optimum of Big-M network models by up to 7e-6 relative, so "optimal" dual bounds
+#: were below inputs that a forward pass confirmed (digits 64-50-50-50-10, eps 0.05:
+#: 2.04237528 reported, 2.04237941 reachable). At 1e-9 the optimum is found with equal solve
+#: times on the benchmark problems. A user's options override it.
+HIGHS_FEASIBILITY_TOLERANCE = 1e-9
+
 #: Symbolic bounds sum many products; float64 rounding of a sum of n terms is below
 #: ``n * eps * sum |terms|``. The back-substitution adds this allowance (4 ulps per term,
 #: times the magnitude of all terms) before the safety margin above.

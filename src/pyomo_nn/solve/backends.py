@@ -27,9 +27,16 @@ from pyomo.opt import TerminationCondition as ClassicTermination
 
 from pyomo_nn.errors import SolverConfigError, SolverUnavailableError
 from pyomo_nn.solve.config import SolverConfig
+from pyomo_nn.tolerances import HIGHS_FEASIBILITY_TOLERANCE
 
 #: Names that select HiGHS (through the appsi interface, which warm-starts).
 HIGHS_NAMES = ("highs", "appsi_highs")
+
+#: HiGHS options pyomo-nn sets unless the caller sets them: see HIGHS_FEASIBILITY_TOLERANCE.
+HIGHS_DEFAULT_OPTIONS = {
+    "primal_feasibility_tolerance": HIGHS_FEASIBILITY_TOLERANCE,
+    "mip_feasibility_tolerance": HIGHS_FEASIBILITY_TOLERANCE,
+}
 
 #: Option names of the classic interface's solvers for (time limit, relative gap, threads).
 CLASSIC_OPTION_NAMES: dict[str, tuple[str, str, str | None]] = {
@@ -123,7 +130,7 @@ def _run_highs(model: pyo.ConcreteModel, config: SolverConfig) -> SolveOutcome:
         solver.config.time_limit = config.time_limit
     if config.mip_gap is not None:
         solver.config.mip_gap = config.mip_gap
-    options = dict(config.options)
+    options = {**HIGHS_DEFAULT_OPTIONS, **config.options}
     if config.threads is not None:
         options.setdefault("threads", config.threads)
     solver.highs_options = options
