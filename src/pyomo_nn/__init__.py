@@ -4,17 +4,23 @@ Pipeline: :func:`load_onnx` -> :class:`Network` -> :func:`compute_bounds` -> :cl
 -> :class:`NetworkBlock` -> your objective -> :func:`solve` -> :class:`Result`.
 """
 
+from pyomo_nn import objectives
 from pyomo_nn.blocks import LayerStats, NetworkBlock
 from pyomo_nn.bounds import Bounds, compute_bounds
+from pyomo_nn.comparison import Comparison
 from pyomo_nn.domains import Box, InputDomain, LinfBall, Neighbourhood
 from pyomo_nn.errors import (
     EmptyDomainError,
+    IncompatibleNetworksError,
     InfeasibleModelError,
+    InputFileError,
     InvalidONNXError,
     InvalidWeightsError,
     ModelFileNotFoundError,
+    ObjectiveConfigError,
     PyomoNNError,
     ShapeMismatchError,
+    SolverCapabilityError,
     SolverConfigError,
     SolverFailedError,
     SolverUnavailableError,
@@ -26,8 +32,11 @@ from pyomo_nn.exporters import save_onnx, to_onnx
 from pyomo_nn.importers import load_onnx, load_onnx_bytes, supported_ops
 from pyomo_nn.ir import Dense, Network, ReLU
 from pyomo_nn.ir.prune import LayerSparsity, prune, sparsity
+from pyomo_nn.problem import Problem
+from pyomo_nn.problem_result import NetworkEvaluation, ProblemResult
 from pyomo_nn.result import BlockCheck, Result
 from pyomo_nn.solve import SolverConfig, available_solvers, solve
+from pyomo_nn.verification import Verification
 
 __version__ = "0.1.0"
 
@@ -35,10 +44,13 @@ __all__ = [
     "BlockCheck",
     "Bounds",
     "Box",
+    "Comparison",
     "Dense",
     "EmptyDomainError",
+    "IncompatibleNetworksError",
     "InfeasibleModelError",
     "InputDomain",
+    "InputFileError",
     "InvalidONNXError",
     "InvalidWeightsError",
     "LayerSparsity",
@@ -48,10 +60,15 @@ __all__ = [
     "Neighbourhood",
     "Network",
     "NetworkBlock",
+    "NetworkEvaluation",
+    "ObjectiveConfigError",
+    "Problem",
+    "ProblemResult",
     "PyomoNNError",
     "ReLU",
     "Result",
     "ShapeMismatchError",
+    "SolverCapabilityError",
     "SolverConfig",
     "SolverConfigError",
     "SolverFailedError",
@@ -59,10 +76,12 @@ __all__ = [
     "StaleBoundsError",
     "UnboundedDomainError",
     "UnsupportedOperatorError",
+    "Verification",
     "available_solvers",
     "compute_bounds",
     "load_onnx",
     "load_onnx_bytes",
+    "objectives",
     "prune",
     "save_onnx",
     "solve",

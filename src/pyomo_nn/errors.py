@@ -86,3 +86,7 @@ class ObjectiveConfigError(PyomoNNError, ValueError):
 
 class SolverCapabilityError(PyomoNNError, ValueError):
     """The chosen solver cannot take this model, e.g. a MINLP with ``exp`` given to a MILP solver."""
+
+
+class InputFileError(PyomoNNError, ValueError):
+    """A data file named on the command line (an input x0, a centre image) is missing or unreadable."""

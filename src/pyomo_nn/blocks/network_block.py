@@ -72,6 +72,7 @@ class NetworkBlock(ScalarBlock):
         self._network = network
         self._bounds = bounds
         self._stats: list[LayerStats] = []
+        self._pre_activations: dict[str, tuple[_Affine, np.ndarray, np.ndarray]] = {}
         self._build()
 
     @property
@@ -123,6 +124,33 @@ class NetworkBlock(ScalarBlock):
             elif layer.name != net.layers[-1].name and self.component(f"{layer.name}_values") is not None:
                 _set(self.component(f"{layer.name}_values").y, values[layer.name])
         _set(self.outputs, values[net.layers[-1].name])
+
+    def pre_activation(self, layer_name: str, j: int) -> LinearExpression:
+        """Pre-activation ``a_j`` of neuron j of ReLU layer ``layer_name`` as an expression:
+        ``h - hbar`` for a split neuron, ``h`` for a stable active one, ``W h_prev + b`` for a
+        dead one (whose ``h`` is fixed at 0)."""
+        pre, lower, upper = self._pre_activations[layer_name]
+        block = self.layers[layer_name]
+        if lower[j] >= 0:
+            return block.h[j]
+        if upper[j] <= 0:
+            return pre.expression(j)
+        return block.h[j] - block.hbar[j]
+
+    def pre_activation_bounds(self, layer_name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The (lower, upper) pre-activation bounds the block used for ReLU layer ``layer_name``."""
+        _, lower, upper = self._pre_activations[layer_name]
+        return lower, upper
+
+    def activation_state(self, layer_name: str, j: int) -> pyo.Var | int:
+        """Whether neuron j of ReLU layer ``layer_name`` is active: its binary ``z`` if it is
+        split, the constant 1 if it is stable active and 0 if it is dead."""
+        _, lower, upper = self._pre_activations[layer_name]
+        if lower[j] >= 0:
+            return 1
+        if upper[j] <= 0:
+            return 0
+        return self.layers[layer_name].z[j]
 
     def summary(self) -> str:
         """Per-layer table of neurons, stable/split counts and what was added."""
@@ -194,6 +222,7 @@ class NetworkBlock(ScalarBlock):
             if isinstance(source, _Affine)
             else _Affine(np.eye(len(source)), np.zeros(len(source)), source)
         )
+        self._pre_activations[layer.name] = (pre, lower, upper)
         n = lower.size
         active = np.flatnonzero(lower >= 0).tolist()
         dead = np.flatnonzero(upper <= 0).tolist()

@@ -1,0 +1,139 @@
+"""The objective plug-in protocol: what an objective adds to a model and how it judges an answer.
+
+An objective is an object with settings (classes, margins, a reference input, ...) that,
+given a :class:`~pyomo_nn.problem.Problem` (a Pyomo model holding one NetworkBlock per
+network, all sharing one input), adds its own variables, constraints and exactly one Pyomo
+``Objective`` to ``problem.block``; and that, given the input a solver found and every
+network's logits re-computed there by onnxruntime, says what the objective's value really
+is at that input and whether the answer does what the objective claims.
+
+Third-party objectives subclass :class:`Objective` and register under the entry-point group
+``pyomo_nn.objectives`` (see :mod:`pyomo_nn.objectives.registry`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from pyomo_nn.errors import ObjectiveConfigError
+
+if TYPE_CHECKING:
+    from pyomo_nn.domains import InputDomain
+    from pyomo_nn.ir import Network
+    from pyomo_nn.problem import Problem
+
+#: Solver used when the caller names none and the objective is a MILP.
+DEFAULT_MILP_SOLVER = "highs"
+
+#: Solver used when the caller names none and the objective needs exp() (a MINLP).
+DEFAULT_MINLP_SOLVER = "scip_direct"
+
+#: Pyomo solver names that solve MINLPs with exp() to global optimality.
+EXP_CAPABLE_SOLVERS = (
+    "scip_direct",
+    "scip_persistent",
+    "scip",
+    "gurobi_direct_minlp",
+    "baron",
+    "couenne",
+)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The objective judged at a found input from the reference logits (onnxruntime).
+
+    ``value`` is the objective's quantity recomputed there (same units as the solver's
+    objective), ``holds`` whether the input does what the objective claims (e.g. the networks
+    pick the required classes), ``details`` objective-specific figures for reports and JSON.
+    """
+
+    value: float
+    holds: bool
+    details: dict[str, object] = field(default_factory=dict)
+
+
+class Objective(ABC):
+    """Base class of every objective plug-in.
+
+    Class attributes: ``name`` (registry name), ``min_networks``/``max_networks`` (how many
+    networks it compares; ``None`` means any number). Instances say whether they need a
+    solver that handles ``exp`` (:attr:`nonlinear`).
+    """
+
+    name: ClassVar[str]
+    min_networks: ClassVar[int] = 1
+    max_networks: ClassVar[int | None] = 1
+
+    @property
+    def nonlinear(self) -> bool:
+        """True when the model this objective adds needs ``exp`` (a MINLP solver)."""
+        return False
+
+    @property
+    def default_solver(self) -> str:
+        return DEFAULT_MINLP_SOLVER if self.nonlinear else DEFAULT_MILP_SOLVER
+
+    def check_networks(self, networks: Sequence[Network], domain: InputDomain) -> None:
+        """Refuse networks or a domain this objective cannot work with (called before bounds)."""
+        count = len(networks)
+        upper = self.max_networks
+        if count < self.min_networks or (upper is not None and count > upper):
+            wanted = (
+                f"exactly {upper}"
+                if upper == self.min_networks
+                else f"at least {self.min_networks}"
+                if upper is None
+                else f"{self.min_networks} to {upper}"
+            )
+            raise ObjectiveConfigError(f"objective {self.name!r} compares {wanted} network(s), got {count}")
+
+    @abstractmethod
+    def build(self, problem: Problem) -> None:
+        """Add variables, constraints and exactly one active Pyomo Objective to ``problem.block``."""
+
+    def warm_start(self, problem: Problem, x: np.ndarray) -> None:  # noqa: B027 - optional hook
+        """Give the objective's own variables their values at input ``x`` (blocks are set already).
+
+        Only worth overriding when every ``x`` of the domain is feasible for the objective, so
+        a solver taking a MIP start always holds an incumbent."""
+
+    @abstractmethod
+    def evaluate(self, problem: Problem, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
+        """Judge the found input ``x`` from each network's reference ``logits`` there."""
+
+    def infeasible_meaning(self, problem: Problem) -> str:
+        """What a proof of infeasibility means for this objective, in one sentence."""
+        return "no input of the domain satisfies the objective's constraints"
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{key}={value!r}" for key, value in self.settings().items())
+        return f"{type(self).__name__}({settings})"
+
+    def settings(self) -> dict[str, object]:
+        """The objective's settings, for reports and JSON (arrays summarised)."""
+        return {
+            key: (f"<{value.size} values>" if isinstance(value, np.ndarray) else value)
+            for key, value in vars(self).items()
+            if not key.startswith("_")
+        }
+
+
+def check_class(label: str, value: int, classes: int) -> int:
+    """``value`` as a class index of a network with ``classes`` outputs, or a clear error."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ObjectiveConfigError(f"{label} must be an integer class index, got {value!r}")
+    if not 0 <= value < classes:
+        raise ObjectiveConfigError(f"{label} = {value} is not a class of a network with {classes} outputs")
+    return int(value)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Numerically stable softmax of a logit vector."""
+    shifted = np.exp(logits - np.max(logits))
+    return shifted / np.sum(shifted)
