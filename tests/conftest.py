@@ -91,3 +91,50 @@ def digits_net() -> pnn.Network:
     from pyomo_nn.bundled import load_digits_network
 
     return load_digits_network("64-32-32-10")
+
+
+def random_cnn(seed: int = 0) -> pnn.Network:
+    """A small CNN built in code with every new layer type: Conv2d (padding, groups,
+    dilation), ReLU, a residual Add, MaxPool2d, AvgPool2d, Concat on channels and Dense.
+    Input (2, 6, 6); the pooling settings vary with the seed."""
+    from pyomo_nn.ir import INPUT, Add, AvgPool2d, Concat, Conv2d, Dense, MaxPool2d, ReLU
+
+    rng = np.random.default_rng(seed)
+
+    def weights(*shape: int) -> np.ndarray:
+        return rng.normal(size=shape) * np.sqrt(2.0 / np.prod(shape[1:]))
+
+    stride = int(rng.integers(1, 3))
+    pool_pads = (0, 0, 1, 1) if stride == 1 else (0, 0, 0, 0)
+    pooled = (6 + pool_pads[2] - 2) // stride + 1
+    layers = [
+        Conv2d("conv_0", INPUT, weights(4, 2, 3, 3), rng.normal(size=4) * 0.3, (2, 6, 6), pads=(1, 1, 1, 1)),
+        ReLU("relu_0", "conv_0"),
+        Conv2d(
+            "conv_1",
+            "relu_0",
+            weights(4, 2, 3, 3),
+            rng.normal(size=4) * 0.3,
+            (4, 6, 6),
+            pads=(2, 2, 2, 2),
+            dilations=(2, 2),
+            groups=2,
+        ),
+        Add("add_0", ("relu_0", "conv_1"), 144),
+        ReLU("relu_1", "add_0"),
+        MaxPool2d("maxpool_0", "relu_1", (4, 6, 6), (2, 2), (stride, stride), pool_pads),
+        Conv2d("conv_2", "maxpool_0", weights(3, 4, 1, 1), rng.normal(size=3) * 0.3, (4, pooled, pooled)),
+        AvgPool2d(
+            "avgpool_0",
+            "maxpool_0",
+            (4, pooled, pooled),
+            (2, 2),
+            pads=(0, 0, 1, 1),
+            count_include_pad=bool(rng.integers(2)),
+        ),
+        Concat("concat_0", ("conv_2", "avgpool_0")),
+        ReLU("relu_2", "concat_0"),
+    ]
+    size = 7 * pooled * pooled
+    layers.append(Dense("dense_0", "relu_2", weights(3, size), rng.normal(size=3) * 0.3))
+    return pnn.Network(tuple(layers), (2, 6, 6))

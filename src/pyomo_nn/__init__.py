@@ -15,6 +15,7 @@ from pyomo_nn.errors import (
     InfeasibleModelError,
     InputFileError,
     InvalidONNXError,
+    InvalidVnnlibError,
     InvalidWeightsError,
     ModelFileNotFoundError,
     ObjectiveConfigError,
@@ -30,32 +31,40 @@ from pyomo_nn.errors import (
 )
 from pyomo_nn.exporters import save_onnx, to_onnx
 from pyomo_nn.importers import load_onnx, load_onnx_bytes, supported_ops
-from pyomo_nn.ir import Dense, Network, ReLU
+from pyomo_nn.ir import Add, AvgPool2d, Concat, Conv2d, Dense, Elementwise, MaxPool2d, Network, ReLU
 from pyomo_nn.ir.prune import LayerSparsity, prune, sparsity
 from pyomo_nn.problem import Problem
 from pyomo_nn.problem_result import NetworkEvaluation, ProblemResult
 from pyomo_nn.result import BlockCheck, Result
 from pyomo_nn.solve import SolverConfig, available_solvers, solve
 from pyomo_nn.verification import Verification
+from pyomo_nn.vnnlib import Specification, VerificationResult, load_vnnlib, verify_property
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Add",
+    "AvgPool2d",
     "BlockCheck",
     "Bounds",
     "Box",
     "Comparison",
+    "Concat",
+    "Conv2d",
     "Dense",
+    "Elementwise",
     "EmptyDomainError",
     "IncompatibleNetworksError",
     "InfeasibleModelError",
     "InputDomain",
     "InputFileError",
     "InvalidONNXError",
+    "InvalidVnnlibError",
     "InvalidWeightsError",
     "LayerSparsity",
     "LayerStats",
     "LinfBall",
+    "MaxPool2d",
     "ModelFileNotFoundError",
     "Neighbourhood",
     "Network",
@@ -73,14 +82,17 @@ __all__ = [
     "SolverConfigError",
     "SolverFailedError",
     "SolverUnavailableError",
+    "Specification",
     "StaleBoundsError",
     "UnboundedDomainError",
     "UnsupportedOperatorError",
     "Verification",
+    "VerificationResult",
     "available_solvers",
     "compute_bounds",
     "load_onnx",
     "load_onnx_bytes",
+    "load_vnnlib",
     "objectives",
     "prune",
     "save_onnx",
@@ -88,4 +100,5 @@ __all__ = [
     "sparsity",
     "supported_ops",
     "to_onnx",
+    "verify_property",
 ]

@@ -1,7 +1,8 @@
 """Small networks and test images shipped with the package, for examples and tests.
 
 The networks are ReLU MLPs trained by ``examples/train_digits.py`` on scikit-learn's
-``load_digits`` (real 8x8 handwritten digits, inputs scaled to [0, 1]).
+``load_digits`` (real 8x8 handwritten digits, inputs scaled to [0, 1]), and a small CNN
+trained on the same split by ``examples/train_digits_cnn.py`` (input shape (1, 8, 8)).
 """
 
 from __future__ import annotations
@@ -28,6 +29,16 @@ def digits_network_path(architecture: str = "64-32-32-10") -> Path:
 def load_digits_network(architecture: str = "64-32-32-10") -> Network:
     """A bundled digits network, imported like any ONNX file."""
     return load_onnx(digits_network_path(architecture))
+
+
+def digits_cnn_path() -> Path:
+    """Path of the bundled digits CNN's ONNX file."""
+    return Path(str(resources.files("pyomo_nn") / "data" / "digits_cnn.onnx"))
+
+
+def load_digits_cnn() -> Network:
+    """The bundled digits CNN (Conv, MaxPool, Conv, AvgPool, Dense), imported like any ONNX file."""
+    return load_onnx(digits_cnn_path())
 
 
 def digits_test_set() -> tuple[np.ndarray, np.ndarray]:

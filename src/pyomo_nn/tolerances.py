@@ -67,3 +67,28 @@ FLIP_MARGIN = 1e-4
 #: exp() equations of the softmax only to its feasibility tolerance (1e-6).
 OBJECTIVE_MATCH_ATOL = 1e-2
 OBJECTIVE_MATCH_RTOL = 1e-3
+
+#: VNN-LIB verification (:mod:`pyomo_nn.vnnlib`): a disjunct is refuted by a *bound* only
+#: when the bound shows that every input of its box violates one of its rows by at least
+#: this much. Those bounds are certificates for the exact network: symbolic bounds are
+#: rounded outward, and LP bounds are recomputed from the LP's dual values by weak duality
+#: in float64 (valid for any dual vector, so the solver's tolerances do not enter) minus a
+#: rounding allowance. The margin keeps an ``unsat`` consistent with the float32 onnxruntime
+#: evaluation that judges counterexamples: the mnist_fc and ACAS Xu networks agree with the
+#: float64 IR to about 1e-6 (1e-5 for logits near 100), so no input that onnxruntime
+#: evaluates can satisfy a property proved with a 1e-4 margin.
+VNNLIB_BOUND_MARGIN = 1e-4
+
+#: A disjunct is refuted by a MILP only when HiGHS exhausts its tree under the objective
+#: cutoff ``objective_bound`` set to this value (other solvers: when their dual bound reaches
+#: it), i.e. no point of the model has a violation below it. Unlike the LP certificates this
+#: trusts the solver: HiGHS runs with primal, MIP and dual feasibility tolerances of 1e-9
+#: (HIGHS_FEASIBILITY_TOLERANCE), so a node's relaxation value is off by at most 1e-9 times
+#: the summed ranges of the columns with inexact reduced costs; for these models (inputs in
+#: [0, 1], Big-M ranges below 1e3, at most a few hundred such columns) that is below 1e-4,
+#: and the margin is ten times larger. It also covers the float32 evaluation (see above).
+VNNLIB_MILP_MARGIN = 1e-3
+
+#: Relative rounding allowance of the weak-duality LP bound: float64 sums of n products err
+#: by less than ``n * eps * sum |products|``; this is that factor per product (4 ulps).
+VNNLIB_LP_ROUNDING = 4 * 2.220446049250313e-16

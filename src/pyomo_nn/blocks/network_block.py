@@ -11,6 +11,12 @@ the block adds (thesis (1.1)-(1.8)):
 Components carry deterministic names taken from the IR layer names:
 ``inputs[i]`` and ``outputs[k]`` (flat C order), then ``layers[<relu name>].h/hbar/z`` and
 the constraints ``linear``, ``pre_activation``, ``active_bound``, ``inactive_bound``.
+
+Convolutional layers are encoded like dense ones, with only their non-zero terms: an affine
+layer (Dense, Conv2d, AvgPool2d, Elementwise, Add) read only by ReLUs is written straight into
+their constraints, any other gets variables ``<name>_values.y`` and equalities
+``<name>_values.affine``. Max pools get binaries (:mod:`pyomo_nn.blocks.max_pool`, under
+``layers[<maxpool name>]``); a Concat only joins the variables of its inputs.
 """
 
 from __future__ import annotations
@@ -19,43 +25,60 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 from pyomo.core.base.block import ScalarBlock
 from pyomo.core.expr.numeric_expr import LinearExpression
 
+from pyomo_nn.blocks.max_pool import MaxPoolEncoding, encode_max_pool, warm_start_max_pool
+from pyomo_nn.blocks.stats import LayerStats
 from pyomo_nn.bounds import Bounds
 from pyomo_nn.errors import ShapeMismatchError, UnboundedDomainError
-from pyomo_nn.ir import INPUT, Dense, Network, ReLU
+from pyomo_nn.ir import (
+    INPUT,
+    AffineLayer,
+    Concat,
+    MaxPool2d,
+    Network,
+    ReLU,
+    SparseMatrix,
+    interval_image,
+)
 
-
-@dataclass(frozen=True)
-class LayerStats:
-    """What the block added for one IR layer."""
-
-    name: str
-    kind: str
-    neurons: int
-    active: int
-    dead: int
-    split: int
-    variables: int
-    constraints: int
+#: ``LayerStats.kind`` of each affine layer type.
+_AFFINE_KINDS = {
+    "Dense": "dense",
+    "Conv2d": "conv",
+    "AvgPool2d": "avgpool",
+    "Elementwise": "scale",
+    "Add": "add",
+}
 
 
 @dataclass(frozen=True)
 class _Affine:
-    """Pre-activations ``weight @ vars + bias`` not yet given variables of their own."""
+    """Expressions ``matrix @ vars + offset`` (sparse rows) not yet given variables of their own."""
 
-    weight: np.ndarray
-    bias: np.ndarray
+    matrix: SparseMatrix
+    offset: np.ndarray
     vars: list
 
+    @classmethod
+    def of_layer(cls, layer: AffineLayer, sources: list[list]) -> _Affine:
+        """An affine layer's outputs over the variables of its inputs, one after another."""
+        maps = [m if isinstance(m, SparseMatrix) else SparseMatrix.from_dense(m) for m in layer.linear_maps()]
+        matrix = maps[0] if len(maps) == 1 else SparseMatrix.hstack(maps)
+        return cls(matrix, layer.offset, [var for source in sources for var in source])
+
+    @classmethod
+    def identity(cls, variables: list) -> _Affine:
+        return cls(SparseMatrix.identity(len(variables)), np.zeros(len(variables)), variables)
+
     def expression(self, j: int) -> LinearExpression:
-        row = self.weight[j]
-        nonzero = np.flatnonzero(row)
+        columns, values = self.matrix.row(j)
         return LinearExpression(
-            constant=float(self.bias[j]),
-            linear_coefs=row[nonzero].tolist(),
-            linear_vars=[self.vars[i] for i in nonzero],
+            constant=float(self.offset[j]),
+            linear_coefs=values.tolist(),
+            linear_vars=[self.vars[i] for i in columns],
         )
 
 
@@ -73,7 +96,9 @@ class NetworkBlock(ScalarBlock):
         self._bounds = bounds
         self._stats: list[LayerStats] = []
         self._pre_activations: dict[str, tuple[_Affine, np.ndarray, np.ndarray]] = {}
-        self._build()
+        self._max_pools: dict[str, MaxPoolEncoding] = {}
+        with PauseGC():  # millions of expression objects: collector passes would dominate the build
+            self._build()
 
     @property
     def network(self) -> Network:
@@ -121,6 +146,11 @@ class NetworkBlock(ScalarBlock):
                 _set(block.h, np.maximum(pre, 0.0))
                 _set(block.hbar, np.maximum(-pre, 0.0))
                 _set(block.z, (pre > 0).astype(float))
+            elif isinstance(layer, MaxPool2d):
+                encoding = self._max_pools[layer.name]
+                warm_start_max_pool(
+                    self.layers[layer.name], encoding, values[layer.input], values[layer.name]
+                )
             elif layer.name != net.layers[-1].name and self.component(f"{layer.name}_values") is not None:
                 _set(self.component(f"{layer.name}_values").y, values[layer.name])
         _set(self.outputs, values[net.layers[-1].name])
@@ -155,14 +185,15 @@ class NetworkBlock(ScalarBlock):
     def summary(self) -> str:
         """Per-layer table of neurons, stable/split counts and what was added."""
         lines = [
-            f"{'layer':<12}{'kind':<7}{'neurons':>8}{'active':>8}{'dead':>6}{'split':>7}{'vars':>8}{'cons':>8}"
+            f"{'layer':<14}{'kind':<9}{'neurons':>8}{'active':>8}{'dead':>6}{'split':>7}{'binaries':>9}"
+            f"{'vars':>9}{'cons':>9}"
         ]
         for s in self._stats:
             lines.append(
-                f"{s.name:<12}{s.kind:<7}{s.neurons:>8}{s.active:>8}{s.dead:>6}{s.split:>7}"
-                f"{s.variables:>8}{s.constraints:>8}"
+                f"{s.name:<14}{s.kind:<9}{s.neurons:>8}{s.active:>8}{s.dead:>6}{s.split:>7}{s.binaries:>9}"
+                f"{s.variables:>9}{s.constraints:>9}"
             )
-        total_binaries = sum(s.split for s in self._stats)
+        total_binaries = sum(s.binaries for s in self._stats)
         lines.append(f"binaries: {total_binaries}")
         return "\n".join(lines)
 
@@ -180,29 +211,37 @@ class NetworkBlock(ScalarBlock):
                 "give every input finite lower and upper bounds (e.g. Box(0, 1))"
             )
         self.inputs = pyo.Var(range(n_in), bounds=lambda _, i: (float(lower[i]), float(upper[i])))
-        relus = [layer.name for layer in net.layers if isinstance(layer, ReLU)]
-        self.layers = pyo.Block(relus)
+        piecewise = [layer.name for layer in net.layers if isinstance(layer, ReLU | MaxPool2d)]
+        self.layers = pyo.Block(piecewise)
         tensors: dict[str, list | _Affine] = {INPUT: [self.inputs[i] for i in range(n_in)]}
         final = net.layers[-1].name
         for layer in net.layers:
-            source = tensors[layer.inputs[0]]
-            if isinstance(layer, Dense):
-                affine = _Affine(layer.weight, layer.bias, _as_vars(source))
+            sources = [tensors[name] for name in layer.inputs]
+            if isinstance(layer, AffineLayer):
+                affine = _Affine.of_layer(layer, [_as_vars(source) for source in sources])
                 feeds_only_relus = all(isinstance(c, ReLU) for c in net.consumers(layer.name))
                 if layer.name == final or not feeds_only_relus:
-                    tensors[layer.name] = self._dense_outputs(
+                    tensors[layer.name] = self._affine_outputs(
                         layer, affine, boxes[layer.name], layer.name == final
                     )
                 else:
                     tensors[layer.name] = affine
-            else:
-                tensors[layer.name] = self._relu(layer, source, *boxes[layer.inputs[0]])
-        if isinstance(net.layers[-1], ReLU):
+            elif isinstance(layer, ReLU):
+                tensors[layer.name] = self._relu(layer, sources[0], *boxes[layer.input])
+            elif isinstance(layer, MaxPool2d):
+                tensors[layer.name], encoding = encode_max_pool(
+                    self.layers[layer.name], layer, _as_vars(sources[0]), *boxes[layer.input]
+                )
+                self._max_pools[layer.name] = encoding
+                self._stats.append(encoding.stats)
+            elif isinstance(layer, Concat):
+                tensors[layer.name] = [var for source in sources for var in _as_vars(source)]
+        if not isinstance(net.layers[-1], AffineLayer):
             self._copy_to_outputs(tensors[final], boxes[final])
 
-    def _dense_outputs(self, layer: Dense, affine: _Affine, box: tuple, is_output: bool) -> list:
+    def _affine_outputs(self, layer: AffineLayer, affine: _Affine, box: tuple, is_output: bool) -> list:
         lower, upper = box
-        n = layer.out_features
+        n = lower.size
         var = pyo.Var(range(n), bounds=lambda _, k: (float(lower[k]), float(upper[k])))
         if is_output:
             self.outputs = var
@@ -212,16 +251,12 @@ class NetworkBlock(ScalarBlock):
             self.add_component(f"{layer.name}_values", owner)
             owner.y = var
         owner.affine = pyo.Constraint(range(n), rule=lambda _, k: (0.0, affine.expression(k) - var[k], 0.0))
-        self._stats.append(LayerStats(layer.name, "dense", n, 0, 0, 0, n, n))
+        self._stats.append(LayerStats(layer.name, _AFFINE_KINDS[type(layer).__name__], n, 0, 0, 0, n, n))
         return [var[k] for k in range(n)]
 
     def _relu(self, layer: ReLU, source: list | _Affine, lower: np.ndarray, upper: np.ndarray) -> list:
         block = self.layers[layer.name]
-        pre = (
-            source
-            if isinstance(source, _Affine)
-            else _Affine(np.eye(len(source)), np.zeros(len(source)), source)
-        )
+        pre = source if isinstance(source, _Affine) else _Affine.identity(source)
         self._pre_activations[layer.name] = (pre, lower, upper)
         n = lower.size
         active = np.flatnonzero(lower >= 0).tolist()
@@ -245,7 +280,9 @@ class NetworkBlock(ScalarBlock):
         variables = n - len(dead) + 2 * len(split)
         constraints = len(active) + 3 * len(split)
         self._stats.append(
-            LayerStats(layer.name, "relu", n, len(active), len(dead), len(split), variables, constraints)
+            LayerStats(
+                layer.name, "relu", n, len(active), len(dead), len(split), variables, constraints, len(split)
+            )
         )
         return [block.h[j] for j in range(n)]
 
@@ -257,7 +294,7 @@ class NetworkBlock(ScalarBlock):
 
 def _as_vars(source: list | _Affine) -> list:
     if isinstance(source, _Affine):
-        raise ShapeMismatchError("internal: a Dense layer reads another layer's un-materialised output")
+        raise ShapeMismatchError("internal: a layer reads another layer's un-materialised output")
     return source
 
 
@@ -273,11 +310,12 @@ def _values(var: pyo.Var, size: int) -> np.ndarray:
 
 
 def _tensor_boxes(network: Network, bounds: Bounds) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Bounds of every IR tensor: Dense layers from ``bounds``, ReLUs by clipping their input."""
+    """Bounds of every IR tensor: affine layers from ``bounds``, the others by interval
+    arithmetic on their inputs' bounds (exact for ReLU, max pooling and Concat)."""
     boxes = {INPUT: (bounds.input_lower, bounds.input_upper)}
     for layer in network.layers:
-        if isinstance(layer, Dense):
+        if isinstance(layer, AffineLayer):
             boxes[layer.name] = bounds.of(layer.name)
         else:
-            boxes[layer.name] = layer.interval(*boxes[layer.inputs[0]])
+            boxes[layer.name] = interval_image(layer, boxes)
     return boxes

@@ -53,14 +53,16 @@ class HighsBackend:
         if self.integer:
             kinds = np.full(problem.integer_columns.size, highspy.HighsVarType.kInteger)
             self.highs.changeColsIntegrality(problem.integer_columns.size, problem.integer_columns, kinds)
-        self.columns = problem.objective_columns.astype(np.int32)
         self.previous_neuron: int | None = None
 
     def bound(self, neuron: int, maximise: bool, time_limit: float | None) -> float | None:
         problem = self.problem
         if self.previous_neuron != neuron:
-            costs = problem.objective_weights[neuron]
-            self.highs.changeColsCost(self.columns.size, self.columns, costs)
+            if self.previous_neuron is not None:
+                columns, _ = problem.objective.row(self.previous_neuron)
+                self.highs.changeColsCost(columns.size, columns.astype(np.int32), np.zeros(columns.size))
+            columns, costs = problem.objective.row(neuron)
+            self.highs.changeColsCost(columns.size, columns.astype(np.int32), costs)
             self.previous_neuron = neuron
         self.highs.changeObjectiveSense(
             highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize

@@ -72,7 +72,7 @@ def compute_bounds(
         input_upper=upper,
         lower=tuple(lo for lo, _ in layers),
         upper=tuple(hi for _, hi in layers),
-        layer_names=tuple(layer.name for layer in network.dense_layers),
+        layer_names=tuple(layer.name for layer in network.affine_layers),
         method=method,
         fingerprint=network.fingerprint(),
         seconds=time.perf_counter() - started,

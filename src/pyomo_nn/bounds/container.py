@@ -25,7 +25,8 @@ def widen(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 @dataclass(frozen=True, eq=False)
 class Bounds:
     """Per affine layer k (output layer included): ``lower[k] <= W_k h + b_k <= upper[k]``
-    for every input of the domain. ``layer_names[k]`` is the IR name of that Dense layer."""
+    for every input of the domain. ``layer_names[k]`` is the IR name of that layer (the k-th
+    of ``network.affine_layers``: Dense, Conv2d, AvgPool2d, Elementwise, Add)."""
 
     input_lower: np.ndarray
     input_upper: np.ndarray
@@ -38,7 +39,7 @@ class Bounds:
     layer_seconds: tuple[float, ...] | None = None
 
     def of(self, layer_name: str) -> tuple[np.ndarray, np.ndarray]:
-        """(lower, upper) pre-activation bounds of the Dense layer called ``layer_name``."""
+        """(lower, upper) bounds of the outputs of the affine layer called ``layer_name``."""
         k = self.layer_names.index(layer_name)
         return self.lower[k], self.upper[k]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pyomo_nn.bounds.container import widen
-from pyomo_nn.ir import INPUT, Dense, Network
+from pyomo_nn.ir import INPUT, AffineLayer, Network, SparseMatrix
 
 
 def naive_bounds(
@@ -14,18 +14,26 @@ def naive_bounds(
     """Symmetric bounds ``|a^(l)| <= ||W^(l)||_inf * ||h^(l-1)||_inf + ||b^(l)||_inf``.
 
     Prop. 2.1 starts from ``||h^(0)||_inf = ||x||_inf`` over the box; Prop. 2.2 carries the
-    worst bound of a layer into the next (``||relu(a)||_inf <= ||a||_inf``). ``||W||_inf``
-    is the induced norm: the largest absolute row sum. Rounded outward like every method.
+    worst bound of a layer into the next (``||relu(a)||_inf <= ||a||_inf``; likewise for max
+    pooling and concatenation). ``||W||_inf`` is the induced norm: the largest absolute row
+    sum; a layer with several inputs adds their terms. Rounded outward like every method.
     """
     magnitude = {INPUT: float(np.max(np.maximum(np.abs(lower), np.abs(upper))))}
     result = []
     for layer in network.layers:
-        incoming = magnitude[layer.inputs[0]]
-        if isinstance(layer, Dense):
-            row_norm = float(np.max(np.sum(np.abs(layer.weight), axis=1)))
-            bound = row_norm * incoming + float(np.max(np.abs(layer.bias)))
-            result.append(widen(np.full(layer.out_features, -bound), np.full(layer.out_features, bound)))
+        incoming = [magnitude[source] for source in layer.inputs]
+        if isinstance(layer, AffineLayer):
+            terms = zip(layer.linear_maps(), incoming, strict=True)
+            bound = sum(_induced_norm(matrix) * size for matrix, size in terms)
+            bound += float(np.max(np.abs(layer.offset), initial=0.0))
+            size = network.sizes[layer.name]
+            result.append(widen(np.full(size, -bound), np.full(size, bound)))
             magnitude[layer.name] = bound
         else:
-            magnitude[layer.name] = incoming
+            magnitude[layer.name] = max(incoming)
     return result
+
+
+def _induced_norm(matrix: np.ndarray | SparseMatrix) -> float:
+    sums = matrix.row_abs_sums() if isinstance(matrix, SparseMatrix) else np.sum(np.abs(matrix), axis=1)
+    return float(np.max(sums, initial=0.0))

@@ -1,8 +1,11 @@
 """Optimisation-based bound tightening (OBBT): ``lp`` and ``milp`` bounds.
 
-Layer by layer (thesis Algorithm 3), every neuron that the symbolic bounds leave split is
-maximised and minimised over the relaxation of the layers before it, which already carry
-their tightened bounds; after each layer a new symbolic pass carries the gain forward.
+Layer by layer (thesis Algorithm 3), every neuron whose bound matters to the encoding and is
+not decided yet (a ReLU input the symbolic bounds leave split, a max-pool input that may be
+its window's maximum, every output) is maximised and minimised over the relaxation of the
+layers it depends on, which already carry their tightened bounds; after each layer a new
+symbolic pass carries the gain forward. Affine layers with no ReLU or max pool before them
+have exact symbolic bounds and are skipped.
 Neurons of a layer are independent: chunks of them run on an executor. Soundness rules:
 a neuron keeps its previous bound when a solve fails or time runs out, a MILP stopped
 early contributes its dual bound, and every solver value is widened by the LP safety
@@ -20,9 +23,9 @@ from tqdm import tqdm
 
 from pyomo_nn.bounds.backends import HighsBackend
 from pyomo_nn.bounds.executors import InlineExecutor, local_process_pool
-from pyomo_nn.bounds.relaxation import LayerProblem, layer_problem, relu_chain
+from pyomo_nn.bounds.relaxation import LayerProblem, layer_problem
 from pyomo_nn.bounds.symbolic import symbolic_bounds
-from pyomo_nn.ir import Network
+from pyomo_nn.ir import INPUT, AffineLayer, Concat, MaxPool2d, Network, ReLU, interval_image
 from pyomo_nn.tolerances import LP_BOUND_ABS, LP_BOUND_REL
 
 #: Fewer neurons than this in a layer are solved in the calling process (a process pool's
@@ -46,21 +49,20 @@ def tightened_bounds(
     executor: Executor | None,
     progress: bool,
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[float]]:
-    """LP (``integer=False``) or MILP bounds of every Dense layer of a ReLU MLP, and the
-    seconds spent on each layer.
+    """LP (``integer=False``) or MILP bounds of every affine layer, and the seconds spent on
+    each layer.
 
     The MILP pass starts from the LP pass's bounds, which start from symbolic bounds.
     """
-    denses = relu_chain(network)
+    targets = network.affine_layers
     deadline = time.time() + time_limit if time_limit else None
     bounds = symbolic_bounds(network, lower, upper)
-    seconds = [0.0] * len(denses)
+    seconds = [0.0] * len(targets)
     pool = None
     try:
         for integer_pass in (False, True) if integer else (False,):
             bounds, pool = _tighten_layers(
                 network,
-                denses,
                 lower,
                 upper,
                 bounds,
@@ -79,7 +81,6 @@ def tightened_bounds(
 
 def _tighten_layers(
     network: Network,
-    denses: list,
     lower: np.ndarray,
     upper: np.ndarray,
     bounds: list[tuple[np.ndarray, np.ndarray]],
@@ -90,38 +91,49 @@ def _tighten_layers(
     progress: bool,
     seconds: list[float],
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], Executor | None]:
-    """One pass over layers 1..L (layer 0 is exact already), adding each layer's time to
-    ``seconds``; returns the bounds and the (possibly new) process pool."""
-    last = len(denses) - 1
-    todo = [_neurons_to_tighten(bounds[m], m == last) for m in range(len(denses))]
+    """One pass over the affine layers whose bounds are not exact already, adding each layer's
+    time to ``seconds``; returns the bounds and the (possibly new) process pool."""
+    targets = network.affine_layers
+    inexact = _inexact_layers(network)
+    todo = [
+        _neurons_to_tighten(network, _boxes(network, lower, upper, bounds), m) for m in range(len(targets))
+    ]
     bar = tqdm(
-        total=sum(t.size for t in todo[1:]),
+        total=sum(todo[m].size for m in inexact),
         desc=f"{'milp' if integer else 'lp'} bounds",
         unit="neuron",
         disable=not progress,
         leave=False,
     )
     try:
-        for m in range(1, len(denses)):
+        for m in inexact:
             started = time.time()
-            neurons = _neurons_to_tighten(bounds[m], m == last)
+            boxes = _boxes(network, lower, upper, bounds)
+            neurons = _neurons_to_tighten(network, boxes, m)
             bar.update(todo[m].size - neurons.size)
             if neurons.size == 0:
                 continue
             if deadline is not None and time.time() >= deadline:
                 bar.update(neurons.size)
                 continue
-            problem = layer_problem(denses, lower, upper, bounds[:m], m, integer)
+            problem = layer_problem(network, boxes, targets[m], integer)
             use_pool = neurons.size >= MIN_NEURONS_FOR_POOL
             if use_pool and executor is None and pool is None:
                 pool = local_process_pool()
             runner = (executor or pool) if use_pool else InlineExecutor()
             workers = _worker_count(runner)
-            layers_with_work = [k for k in range(1, len(denses)) if todo[k].size]
+            layers_with_work = [k for k in inexact if todo[k].size]
             solve_limit = _solve_limit(integer, m, layers_with_work, neurons.size, workers, deadline)
             chunks = np.array_split(neurons, min(neurons.size, workers * CHUNKS_PER_WORKER))
             jobs = [
-                runner.submit(_tighten_chunk, problem, chunk, m < last, solve_limit, deadline)
+                runner.submit(
+                    _tighten_chunk,
+                    problem,
+                    chunk,
+                    _feeds_only_relus(network, targets[m]),
+                    solve_limit,
+                    deadline,
+                )
                 for chunk in chunks
                 if chunk.size
             ]
@@ -131,8 +143,8 @@ def _tighten_layers(
                 lo[chunk] = np.maximum(lo[chunk], chunk_lo)
                 hi[chunk] = np.minimum(hi[chunk], chunk_hi)
                 bar.update(chunk.size)
-            known = {dense.name: layer_bounds for dense, layer_bounds in zip(denses, bounds, strict=True)}
-            known[denses[m].name] = (lo, hi)
+            known = {layer.name: layer_bounds for layer, layer_bounds in zip(targets, bounds, strict=True)}
+            known[targets[m].name] = (lo, hi)
             bounds = symbolic_bounds(network, lower, upper, known)
             seconds[m] += time.time() - started
     finally:
@@ -140,11 +152,68 @@ def _tighten_layers(
     return bounds, pool
 
 
-def _neurons_to_tighten(layer_bounds: tuple[np.ndarray, np.ndarray], is_output: bool) -> np.ndarray:
-    """Output neurons all; hidden neurons only when split (a stable neuron's bound does not
-    enter the Big-M encoding)."""
-    lo, hi = layer_bounds
-    return np.arange(lo.size) if is_output else np.flatnonzero((lo < 0) & (hi > 0))
+def _boxes(
+    network: Network, lower: np.ndarray, upper: np.ndarray, bounds: list[tuple[np.ndarray, np.ndarray]]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Bounds of every tensor: affine layers from ``bounds``, the others by interval arithmetic."""
+    affine = dict(zip((layer.name for layer in network.affine_layers), bounds, strict=True))
+    boxes = {INPUT: (lower, upper)}
+    for layer in network.layers:
+        boxes[layer.name] = affine[layer.name] if layer.name in affine else interval_image(layer, boxes)
+    return boxes
+
+
+def _inexact_layers(network: Network) -> list[int]:
+    """Indices (among the affine layers) of those with a ReLU or max pool before them: the
+    others are affine maps of the input box, which symbolic bounds already bound exactly."""
+    piecewise_before: dict[str, bool] = {INPUT: False}
+    for layer in network.layers:
+        piecewise_before[layer.name] = isinstance(layer, ReLU | MaxPool2d) or any(
+            piecewise_before[name] for name in layer.inputs
+        )
+    return [
+        m
+        for m, layer in enumerate(network.affine_layers)
+        if any(piecewise_before[name] for name in layer.inputs)
+    ]
+
+
+def _neurons_to_tighten(
+    network: Network, boxes: dict[str, tuple[np.ndarray, np.ndarray]], m: int
+) -> np.ndarray:
+    """Neurons of affine layer m whose bounds enter the encoding and are not decided: all of
+    the output layer; a ReLU input only when split (a stable neuron's bound does not enter the
+    Big-M encoding); a max-pool input when it may be the maximum of an undecided window."""
+    layer = network.affine_layers[m]
+    if layer.name == network.layers[-1].name:
+        return np.arange(network.sizes[layer.name])
+    return np.flatnonzero(_open_values(network, boxes, layer.name))
+
+
+def _open_values(network: Network, boxes: dict[str, tuple[np.ndarray, np.ndarray]], name: str) -> np.ndarray:
+    """Mask of the values of tensor ``name`` whose bounds a ReLU or max pool still depends on."""
+    mask = np.zeros(network.sizes[name], dtype=bool)
+    for reader in network.consumers(name):
+        if isinstance(reader, ReLU):
+            lo, hi = boxes[name]
+            mask |= (lo < 0) & (hi > 0)
+        elif isinstance(reader, MaxPool2d):
+            candidates = reader.candidates(*boxes[name])
+            open_pairs = candidates.candidate & ~candidates.decided[:, None]
+            mask[candidates.windows[open_pairs]] = True
+        elif isinstance(reader, Concat):
+            joined = _open_values(network, boxes, reader.name)
+            starts = np.cumsum([0] + [network.sizes[source] for source in reader.inputs])
+            for position, source in enumerate(reader.inputs):
+                if source == name:
+                    mask |= joined[starts[position] : starts[position] + mask.size]
+    return mask
+
+
+def _feeds_only_relus(network: Network, layer: AffineLayer) -> bool:
+    """True when only ReLUs read the layer: an upper bound <= 0 then makes its lower bound moot."""
+    readers = network.consumers(layer.name)
+    return bool(readers) and all(isinstance(reader, ReLU) for reader in readers)
 
 
 def _worker_count(executor: Executor) -> int:
@@ -171,7 +240,7 @@ def _solve_limit(
 def _tighten_chunk(
     problem: LayerProblem,
     neurons: np.ndarray,
-    hidden: bool,
+    only_relus_read: bool,
     solve_limit: float | None,
     deadline: float | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -191,7 +260,7 @@ def _tighten_chunk(
             margin = LP_BOUND_ABS + LP_BOUND_REL * abs(value)
             if maximise:
                 highs[i] = value + margin
-                if hidden and highs[i] <= 0:
+                if only_relus_read and highs[i] <= 0:
                     break
             else:
                 lows[i] = value - margin

@@ -11,7 +11,7 @@ from pyomo_nn.errors import PyomoNNError
 
 #: Subcommand modules of ``pyomo_nn.cli``; each defines ``register(subparsers)`` which adds
 #: its parser and sets ``func`` (called with the parsed arguments, returns the exit code).
-COMMANDS: tuple[str, ...] = ("info", "bounds", "prune", "compare", "verify")
+COMMANDS: tuple[str, ...] = ("info", "bounds", "prune", "compare", "verify", "vnnlib")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,11 +1,19 @@
 """ONNX -> network IR.
 
 The importer evaluates the graph symbolically: every tensor is either a constant or an
-affine function ``matrix @ base + offset`` of the latest IR tensor (the input or a ReLU's
-output). Affine ops (Gemm, MatMul, Add, Sub, Mul, Div by constants) compose into that
-function and reshapes leave it unchanged, so input normalisation and chains of linear ops
-fold into one :class:`~pyomo_nn.ir.Dense` layer, emitted when a ReLU (or the output) needs
-it. Only the ancestors of the logits are read: a trailing Softmax/LogSoftmax/Sigmoid is kept
+affine function ``matrix @ base + offset`` of an IR tensor (the input or a layer's output).
+Affine ops (Gemm, MatMul, Add, Sub, Mul, Div by constants, BatchNormalization) compose into
+that function and reshapes leave it unchanged, so input normalisation and chains of linear
+ops fold into one :class:`~pyomo_nn.ir.Dense` layer (or an :class:`~pyomo_nn.ir.Elementwise`
+one when the map is diagonal), emitted when a ReLU (or the output) needs it.
+
+Sliding-window ops (Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool) and ops
+joining branches (Add/Sub of two input-dependent tensors, Concat on channels) never fold into
+a dense matrix: each becomes an IR layer of its own, sparse where it is linear. A
+BatchNormalization after a Conv is folded into the Conv's weights afterwards
+(:func:`~pyomo_nn.ir.fold.fold_elementwise`).
+
+Only the ancestors of the logits are read: a trailing Softmax/LogSoftmax/Sigmoid is kept
 as a marker, and classifier post-processing (ArgMax, ZipMap, ... as written by skl2onnx)
 is ignored.
 """
@@ -28,7 +36,22 @@ from pyomo_nn.errors import (
     UnsupportedOperatorError,
 )
 from pyomo_nn.importers.onnx_source import OnnxSource
-from pyomo_nn.ir import INPUT, Dense, Layer, Network, ReLU
+from pyomo_nn.importers.onnx_spatial import onnx_output_shape, spatial_input, window_settings
+from pyomo_nn.importers.variant import UnsupportedVariant
+from pyomo_nn.ir import (
+    INPUT,
+    Add,
+    AvgPool2d,
+    Concat,
+    Conv2d,
+    Dense,
+    Elementwise,
+    Layer,
+    MaxPool2d,
+    Network,
+    ReLU,
+)
+from pyomo_nn.ir.fold import fold_elementwise
 
 #: Operations that end a classifier: kept as a marker, never encoded.
 OUTPUT_MARKERS = {"Softmax": "softmax", "LogSoftmax": "log_softmax", "Sigmoid": "sigmoid"}
@@ -38,10 +61,11 @@ _FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProt
 
 @dataclass
 class _Affine:
-    """A tensor equal to ``matrix @ value(base) + offset`` per sample (``matrix`` None = identity).
+    """A tensor equal to ``matrix @ value(base) + offset`` per sample.
 
-    ``shape`` is the full ONNX shape with the batch dimension set to 1, so its product is
-    the number of values per sample.
+    ``matrix`` is None for the identity, a 1-D array for a diagonal matrix (element-wise
+    scaling, kept cheap for large tensors) or a 2-D array. ``shape`` is the full ONNX shape
+    with the batch dimension set to 1, so its product is the number of values per sample.
     """
 
     base: str
@@ -50,14 +74,29 @@ class _Affine:
     offset: np.ndarray
     shape: tuple[int, ...]
 
+    @property
+    def is_diagonal(self) -> bool:
+        """True for the identity or a diagonal map of the base."""
+        return self.matrix is None or self.matrix.ndim == 1
+
     def map(self, linear: np.ndarray, offset: np.ndarray, shape: tuple[int, ...]) -> _Affine:
         """Compose with ``y -> linear @ y + offset``."""
-        matrix = linear if self.matrix is None else linear @ self.matrix
+        if self.matrix is None:
+            matrix = linear
+        elif self.matrix.ndim == 1:
+            matrix = linear * self.matrix[None, :]
+        else:
+            matrix = linear @ self.matrix
         return _Affine(self.base, self.base_size, matrix, linear @ self.offset + offset, shape)
 
     def scale(self, factors: np.ndarray) -> _Affine:
         """Element-wise product with ``factors`` (flat, one per value)."""
-        matrix = np.diag(factors) if self.matrix is None else factors[:, None] * self.matrix
+        if self.matrix is None:
+            matrix = factors
+        elif self.matrix.ndim == 1:
+            matrix = factors * self.matrix
+        else:
+            matrix = factors[:, None] * self.matrix
         return _Affine(self.base, self.base_size, matrix, factors * self.offset, self.shape)
 
     def with_shape(self, shape: tuple[int, ...]) -> _Affine:
@@ -67,7 +106,13 @@ class _Affine:
         return _Affine(self.base, self.base_size, self.matrix, self.offset + shift, self.shape)
 
     def dense_matrix(self) -> np.ndarray:
-        return np.eye(self.base_size) if self.matrix is None else self.matrix
+        if self.matrix is None:
+            return np.eye(self.base_size)
+        return np.diag(self.matrix) if self.matrix.ndim == 1 else self.matrix
+
+    def diagonal(self) -> np.ndarray:
+        """The diagonal of a diagonal map (see :attr:`is_diagonal`)."""
+        return np.ones(self.base_size) if self.matrix is None else self.matrix
 
 
 Value = _Affine | np.ndarray
@@ -75,7 +120,7 @@ Value = _Affine | np.ndarray
 
 def supported_ops() -> tuple[str, ...]:
     """Names of the ONNX operators the importer understands."""
-    return tuple(sorted([*_HANDLERS, "Constant", "Relu", *OUTPUT_MARKERS]))
+    return tuple(sorted([*_HANDLERS, *_LAYER_OPS, "Constant", "Relu", *OUTPUT_MARKERS]))
 
 
 def load_onnx(path: str | os.PathLike[str], output: str | None = None) -> Network:
@@ -117,7 +162,10 @@ class _GraphReader:
         self.values: dict[str, Value] = {}
         self.layers: list[Layer] = []
         self.sizes: dict[str, int] = {}
-        self.counts = {"dense": 0, "relu": 0}
+        self.counts = dict.fromkeys(
+            ("dense", "relu", "elementwise", "conv", "maxpool", "avgpool", "add", "concat"), 0
+        )
+        self.materialized: list[tuple[_Affine, str]] = []
 
     # -- top level -----------------------------------------------------------------
     def read(self) -> Network:
@@ -154,7 +202,8 @@ class _GraphReader:
             input_dtype=np.dtype(onnx.helper.tensor_dtype_to_np_dtype(elem_type)),
             logits_name=logits_name,
         )
-        return Network(tuple(self.layers), per_sample, output_activation=marker, source=source)
+        network = Network(tuple(self.layers), per_sample, output_activation=marker, source=source)
+        return fold_elementwise(network)
 
     def _network_input(self) -> onnx.ValueInfoProto:
         initializers = {init.name for init in self.graph.initializer}
@@ -207,7 +256,9 @@ class _GraphReader:
         if op == "Constant":
             self.values[node.output[0]] = _constant_value(node)
             return
-        if node.domain not in ("", "ai.onnx") or (op not in _HANDLERS and op != "Relu"):
+        if node.domain not in ("", "ai.onnx") or (
+            op not in _HANDLERS and op not in _LAYER_OPS and op != "Relu"
+        ):
             extra = " (only as the last operation: it is kept as a marker)" if op in OUTPUT_MARKERS else ""
             raise UnsupportedOperatorError(
                 f"{label} is not supported{extra}. Supported ops: {', '.join(supported_ops())}"
@@ -222,8 +273,11 @@ class _GraphReader:
                 result = self._relu(x)
         else:
             try:
-                result = _HANDLERS[op](args, attrs)
-            except _Unsupported as why:
+                if op in _LAYER_OPS:
+                    result = _LAYER_OPS[op](self, node, args, attrs)
+                else:
+                    result = _HANDLERS[op](args, attrs)
+            except UnsupportedVariant as why:
                 raise UnsupportedOperatorError(f"{label}: {why}") from None
             except InvalidWeightsError as error:
                 raise InvalidWeightsError(f"{label}: {error}") from None
@@ -238,12 +292,135 @@ class _GraphReader:
         return _Affine(name, size, None, np.zeros(size), x.shape)
 
     def _materialize(self, value: _Affine) -> str:
-        """Name of an IR tensor holding ``value``, adding a Dense layer unless it is the base."""
+        """Name of an IR tensor holding ``value``: the base itself, or a new Elementwise layer
+        (diagonal map) or Dense layer (any other map) reading the base."""
         if value.matrix is None and not np.any(value.offset):
             return value.base
-        name = self._new_name("dense")
-        self._append(Dense(name, value.base, value.dense_matrix(), value.offset))
-        return name
+        for known, name in self.materialized:
+            if known is value:
+                return name
+        if value.is_diagonal:
+            layer: Layer = Elementwise(
+                self._new_name("elementwise"), value.base, value.diagonal(), value.offset
+            )
+        else:
+            layer = Dense(self._new_name("dense"), value.base, value.dense_matrix(), value.offset)
+        self._append(layer)
+        self.materialized.append((value, layer.name))
+        return layer.name
+
+    def _layer_output(self, layer: Layer, shape: tuple[int, ...]) -> _Affine:
+        """Append ``layer`` and return its output as a value of ONNX shape ``shape``."""
+        self._append(layer)
+        size = self.sizes[layer.name]
+        return _Affine(layer.name, size, None, np.zeros(size), shape)
+
+    # -- ops that become layers of their own -------------------------------------------
+    def _conv(self, node: onnx.NodeProto, args: list, attrs: dict) -> Value:
+        x, weight = args[0], args[1]
+        bias = args[2] if len(args) > 2 else None
+        if isinstance(weight, _Affine) or isinstance(bias, _Affine):
+            raise UnsupportedVariant("a convolution with input-dependent weights is nonlinear")
+        if not isinstance(x, _Affine):
+            raise UnsupportedVariant("convolving a constant tensor is not supported")
+        weight = _check_finite(np.asarray(weight, dtype=np.float64))
+        input_shape, rank = spatial_input(x.shape)
+        if weight.ndim != rank + 2:
+            raise ValueError(f"weights of shape {weight.shape} do not fit a {rank}-D convolution")
+        if "kernel_shape" in attrs and tuple(attrs["kernel_shape"]) != weight.shape[2:]:
+            raise ValueError(f"kernel_shape {attrs['kernel_shape']} differs from the weights {weight.shape}")
+        settings = window_settings(attrs, input_shape, rank, weight.shape[2:])
+        kernel = settings.pop("kernel")
+        bias = np.zeros(weight.shape[0]) if bias is None else _check_finite(np.asarray(bias, np.float64))
+        layer = Conv2d(
+            self._new_name("conv"),
+            self._materialize(x),
+            weight.reshape(*weight.shape[:2], *kernel),
+            bias,
+            input_shape,
+            groups=int(attrs.get("group", 1)),
+            **settings,
+        )
+        return self._layer_output(
+            layer, onnx_output_shape(layer.output_shape[0], layer.window.output_hw, rank)
+        )
+
+    def _pool(self, node: onnx.NodeProto, args: list, attrs: dict) -> Value:
+        x = args[0]
+        if not isinstance(x, _Affine):
+            raise UnsupportedVariant("pooling a constant tensor is not supported")
+        if len(node.output) > 1 and node.output[1]:
+            raise UnsupportedVariant("MaxPool's Indices output is not supported")
+        input_shape, rank = spatial_input(x.shape)
+        if node.op_type.startswith("Global"):
+            settings: dict = {"kernel": input_shape[1:]}
+        else:
+            settings = window_settings(attrs, input_shape, rank, attrs["kernel_shape"])
+        source = self._materialize(x)
+        if node.op_type in ("MaxPool", "GlobalMaxPool"):
+            layer: Layer = MaxPool2d(self._new_name("maxpool"), source, input_shape, **settings)
+        else:
+            include_pad = bool(attrs.get("count_include_pad", 0))
+            layer = AvgPool2d(
+                self._new_name("avgpool"), source, input_shape, count_include_pad=include_pad, **settings
+            )
+        return self._layer_output(layer, onnx_output_shape(input_shape[0], layer.window.output_hw, rank))
+
+    def _reduce_mean(self, node: onnx.NodeProto, args: list, attrs: dict) -> Value:
+        """ReduceMean over the spatial axes: a global average pool (what torch's dynamo exporter
+        writes for AdaptiveAvgPool2d(1))."""
+        x, axes = args[0], _axes(args, attrs)
+        keepdims = bool(attrs.get("keepdims", 1))
+        if not isinstance(x, _Affine):
+            return np.mean(x, axis=tuple(axes) if axes else None, keepdims=keepdims)
+        rank = len(x.shape)
+        axes = sorted(axis % rank for axis in axes)
+        if rank not in (3, 4) or axes != list(range(2, rank)):
+            raise UnsupportedVariant(
+                f"ReduceMean over axes {axes} of a tensor of shape {x.shape}: only the spatial axes "
+                "(a global average pool) are supported"
+            )
+        input_shape, _ = spatial_input(x.shape)
+        layer = AvgPool2d(self._new_name("avgpool"), self._materialize(x), input_shape, input_shape[1:])
+        shape = (1, input_shape[0], *([1] * (rank - 2) if keepdims else []))
+        return self._layer_output(layer, shape)
+
+    def _add(self, node: onnx.NodeProto, args: list, attrs: dict, sign: float = 1.0) -> Value:
+        a, b = args
+        if not (isinstance(a, _Affine) and isinstance(b, _Affine)) or a.base == b.base:
+            return _op_add(args, attrs, sign)
+        if a.shape != b.shape:
+            raise UnsupportedVariant(f"adding tensors of shapes {a.shape} and {b.shape} would broadcast")
+        second = b if sign > 0 else b.scale(np.full(b.offset.size, sign))
+        layer = Add(self._new_name("add"), (self._materialize(a), self._materialize(second)), a.offset.size)
+        return self._layer_output(layer, a.shape)
+
+    def _sub(self, node: onnx.NodeProto, args: list, attrs: dict) -> Value:
+        return self._add(node, args, attrs, sign=-1.0)
+
+    def _concat(self, node: onnx.NodeProto, args: list, attrs: dict) -> Value:
+        axis = int(attrs["axis"])
+        if not any(isinstance(x, _Affine) for x in args):
+            return np.concatenate([np.asarray(x) for x in args], axis=axis)
+        if not all(isinstance(x, _Affine) for x in args):
+            raise UnsupportedVariant("joining an input-dependent tensor with a constant one is not supported")
+        shapes = [x.shape for x in args]
+        axis = axis + len(shapes[0]) if axis < 0 else axis
+        if any(
+            len(s) != len(shapes[0]) or s[:axis] + s[axis + 1 :] != shapes[0][:axis] + shapes[0][axis + 1 :]
+            for s in shapes
+        ):
+            raise ValueError(f"cannot concatenate shapes {shapes} along axis {axis}")
+        if int(np.prod(shapes[0][:axis])) != 1:
+            raise UnsupportedVariant(
+                f"Concat along axis {axis} of tensors of shape {shapes[0]} interleaves values; only "
+                "the channel axis (the first after the batch) is supported"
+            )
+        shape = (*shapes[0][:axis], sum(s[axis] for s in shapes), *shapes[0][axis + 1 :])
+        if len(args) == 1:
+            return args[0].with_shape(shape)
+        layer = Concat(self._new_name("concat"), tuple(self._materialize(x) for x in args))
+        return self._layer_output(layer, shape)
 
     def _new_name(self, kind: str) -> str:
         name = f"{kind}_{self.counts[kind]}"
@@ -251,12 +428,8 @@ class _GraphReader:
         return name
 
     def _append(self, layer: Layer) -> None:
-        self.sizes[layer.name] = layer.output_size(self.sizes[layer.inputs[0]])
+        self.sizes[layer.name] = layer.output_size(*(self.sizes[source] for source in layer.inputs))
         self.layers.append(layer)
-
-
-class _Unsupported(Exception):
-    """Internal: an op variant the importer cannot encode (becomes UnsupportedOperatorError)."""
 
 
 def _input_shape(info: onnx.ValueInfoProto) -> tuple[tuple[int, ...], bool]:
@@ -307,7 +480,7 @@ def _broadcast_flat(constant: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """``constant`` broadcast to a tensor of ``shape``, flattened; it must not grow the tensor."""
     constant = _check_finite(np.asarray(constant, dtype=np.float64))
     if np.broadcast_shapes(constant.shape, shape) != shape:
-        raise _Unsupported(
+        raise UnsupportedVariant(
             f"a constant of shape {constant.shape} would broadcast the input-dependent tensor "
             f"of shape {shape} to a larger one"
         )
@@ -315,29 +488,27 @@ def _broadcast_flat(constant: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _op_add(args: list, attrs: dict, sign: float = 1.0) -> Value:
+    """Add/Sub where at most one side depends on the input, or both on the same IR tensor."""
     a, b = args
     if not isinstance(a, _Affine) and not isinstance(b, _Affine):
         return a + sign * b
     if isinstance(a, _Affine) and isinstance(b, _Affine):
-        if a.base != b.base:
-            raise _Unsupported("adding two branches of the graph (skip connections) is not supported yet")
         if a.shape != b.shape:
-            raise _Unsupported(f"adding tensors of shapes {a.shape} and {b.shape} would broadcast")
-        matrix = a.dense_matrix() + sign * b.dense_matrix()
+            raise UnsupportedVariant(f"adding tensors of shapes {a.shape} and {b.shape} would broadcast")
+        if a.is_diagonal and b.is_diagonal:
+            matrix = a.diagonal() + sign * b.diagonal()
+        else:
+            matrix = a.dense_matrix() + sign * b.dense_matrix()
         return _Affine(a.base, a.base_size, matrix, a.offset + sign * b.offset, a.shape)
     if isinstance(a, _Affine):
         return a.shifted(sign * _broadcast_flat(b, a.shape))
     return b.scale(np.full(b.offset.size, sign)).shifted(_broadcast_flat(a, b.shape))
 
 
-def _op_sub(args: list, attrs: dict) -> Value:
-    return _op_add(args, attrs, sign=-1.0)
-
-
 def _op_mul(args: list, attrs: dict) -> Value:
     a, b = args
     if isinstance(a, _Affine) and isinstance(b, _Affine):
-        raise _Unsupported("multiplying two input-dependent tensors is nonlinear")
+        raise UnsupportedVariant("multiplying two input-dependent tensors is nonlinear")
     if not isinstance(a, _Affine) and not isinstance(b, _Affine):
         return a * b
     var, constant = (a, b) if isinstance(a, _Affine) else (b, a)
@@ -347,7 +518,7 @@ def _op_mul(args: list, attrs: dict) -> Value:
 def _op_div(args: list, attrs: dict) -> Value:
     a, b = args
     if isinstance(b, _Affine):
-        raise _Unsupported("dividing by an input-dependent tensor is nonlinear")
+        raise UnsupportedVariant("dividing by an input-dependent tensor is nonlinear")
     if not isinstance(a, _Affine):
         return a / b
     divisor = _broadcast_flat(b, a.shape)
@@ -360,7 +531,7 @@ def _op_matmul(args: list, attrs: dict) -> Value:
     a, b = args
     if isinstance(b, _Affine):
         if isinstance(a, _Affine):
-            raise _Unsupported("multiplying two input-dependent tensors is nonlinear")
+            raise UnsupportedVariant("multiplying two input-dependent tensors is nonlinear")
         return _left_matmul(_check_finite(np.asarray(a, dtype=np.float64)), b)
     if not isinstance(a, _Affine):
         return np.matmul(a, b)
@@ -389,14 +560,14 @@ def _op_gemm(args: list, attrs: dict) -> Value:
     alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))
     if not isinstance(a, _Affine):
         if isinstance(b, _Affine):
-            raise _Unsupported("Gemm with the input-dependent tensor as B is not supported")
+            raise UnsupportedVariant("Gemm with the input-dependent tensor as B is not supported")
         a_matrix = a.T if attrs.get("transA", 0) else a
         b_matrix = b.T if attrs.get("transB", 0) else b
         return alpha * a_matrix @ b_matrix + (beta * c if c is not None else 0.0)
     if isinstance(b, _Affine) or isinstance(c, _Affine):
-        raise _Unsupported("Gemm with input-dependent B or C is nonlinear")
+        raise UnsupportedVariant("Gemm with input-dependent B or C is nonlinear")
     if attrs.get("transA", 0):
-        raise _Unsupported("Gemm with transA=1 on the input-dependent tensor is not supported")
+        raise UnsupportedVariant("Gemm with transA=1 on the input-dependent tensor is not supported")
     if len(a.shape) != 2:
         raise ValueError(f"Gemm needs a 2-D input, got shape {a.shape}")
     weight = _check_finite(np.asarray(b, dtype=np.float64))
@@ -419,7 +590,7 @@ def _shape_of(x: Value) -> tuple[int, ...]:
 def _op_reshape(args: list, attrs: dict) -> Value:
     x, target = args[0], args[1]
     if isinstance(target, _Affine):
-        raise _Unsupported("a Reshape whose target shape depends on the input is not supported")
+        raise UnsupportedVariant("a Reshape whose target shape depends on the input is not supported")
     current = _shape_of(x)
     dims = [int(d) for d in np.asarray(target).ravel()]
     if not attrs.get("allowzero", 0):
@@ -461,13 +632,37 @@ def _op_cast(args: list, attrs: dict) -> Value:
     target = attrs.get("to")
     if isinstance(args[0], _Affine):
         if target not in _FLOAT_TYPES:
-            raise _Unsupported("casting an input-dependent tensor to a non-float type")
+            raise UnsupportedVariant("casting an input-dependent tensor to a non-float type")
         return args[0]
     return np.asarray(args[0]).astype(onnx.helper.tensor_dtype_to_np_dtype(target))
 
 
+def _op_batch_norm(args: list, attrs: dict) -> Value:
+    """Inference-mode BatchNormalization: ``scale (x - mean) / sqrt(var + eps) + bias`` per channel."""
+    x, scale, bias, mean, variance = args[:5]
+    if any(isinstance(v, _Affine) for v in (scale, bias, mean, variance)):
+        raise UnsupportedVariant("BatchNormalization with input-dependent parameters is nonlinear")
+    if int(attrs.get("training_mode", 0)):
+        raise UnsupportedVariant(
+            "BatchNormalization in training mode; export the model in eval mode (model.eval())"
+        )
+    epsilon = float(attrs.get("epsilon", 1e-5))
+    factor = _check_finite(
+        np.asarray(scale, np.float64) / np.sqrt(np.asarray(variance, np.float64) + epsilon)
+    )
+    shift = _check_finite(np.asarray(bias, np.float64) - np.asarray(mean, np.float64) * factor)
+    shape = _shape_of(x)
+    if len(shape) < 2:
+        raise ValueError(f"BatchNormalization needs an (N, C, ...) tensor, got shape {shape}")
+    per_channel = (1, shape[1]) + (1,) * (len(shape) - 2)
+    factor, shift = factor.reshape(per_channel), shift.reshape(per_channel)
+    if not isinstance(x, _Affine):
+        return np.asarray(x) * factor + shift
+    return x.scale(_broadcast_flat(factor, shape)).shifted(_broadcast_flat(shift, shape))
+
+
 _HANDLERS = {
-    "Add": _op_add,
+    "BatchNormalization": _op_batch_norm,
     "Cast": _op_cast,
     "Div": _op_div,
     "Dropout": _op_pass_through,
@@ -478,6 +673,18 @@ _HANDLERS = {
     "Mul": _op_mul,
     "Reshape": _op_reshape,
     "Squeeze": _op_squeeze,
-    "Sub": _op_sub,
     "Unsqueeze": _op_unsqueeze,
+}
+
+#: Ops handled by the reader itself: they may append IR layers.
+_LAYER_OPS = {
+    "Add": _GraphReader._add,
+    "AveragePool": _GraphReader._pool,
+    "Concat": _GraphReader._concat,
+    "Conv": _GraphReader._conv,
+    "GlobalAveragePool": _GraphReader._pool,
+    "GlobalMaxPool": _GraphReader._pool,
+    "MaxPool": _GraphReader._pool,
+    "ReduceMean": _GraphReader._reduce_mean,
+    "Sub": _GraphReader._sub,
 }

@@ -1,6 +1,35 @@
 """Network IR: numpy layers and the graph that holds them."""
 
-from pyomo_nn.ir.layers import Dense, Layer, ReLU
+from pyomo_nn.ir.conv import Conv2d
+from pyomo_nn.ir.layers import (
+    AffineLayer,
+    Dense,
+    Elementwise,
+    Layer,
+    PiecewiseLayer,
+    ReLU,
+    interval_image,
+)
+from pyomo_nn.ir.merge import Add, Concat
 from pyomo_nn.ir.network import INPUT, Network
+from pyomo_nn.ir.pooling import AvgPool2d, MaxPool2d, MaxPoolCandidates
+from pyomo_nn.ir.sparse import SparseMatrix
 
-__all__ = ["INPUT", "Dense", "Layer", "Network", "ReLU"]
+__all__ = [
+    "INPUT",
+    "Add",
+    "AffineLayer",
+    "AvgPool2d",
+    "Concat",
+    "Conv2d",
+    "Dense",
+    "Elementwise",
+    "Layer",
+    "MaxPool2d",
+    "MaxPoolCandidates",
+    "Network",
+    "PiecewiseLayer",
+    "ReLU",
+    "SparseMatrix",
+    "interval_image",
+]

@@ -1,19 +1,32 @@
 """Layer types of the network IR: plain numpy data that can evaluate itself.
 
 Every layer works on flat per-sample vectors in C order (batch first), so reshapes and
-flattens of the source graph leave the data untouched and need no layer of their own.
-Each layer evaluates numbers (``forward``) and propagates boxes (``interval``); the Pyomo
-encoding of a layer lives in :mod:`pyomo_nn.blocks`, the bound methods in
-:mod:`pyomo_nn.bounds`. Keeping evaluation here makes every cross-check cheap.
+flattens of the source graph leave the data untouched and need no layer of their own;
+layers that need a tensor's (C, H, W) shape (convolutions, pooling) carry it. Each layer
+evaluates numbers (``forward``) and propagates boxes (``interval``); the Pyomo encoding of
+a layer lives in :mod:`pyomo_nn.blocks`, the bound methods in :mod:`pyomo_nn.bounds`.
+Keeping evaluation here makes every cross-check cheap.
+
+*Affine* layers (:data:`AffineLayer`) compute ``sum_k M_k x_k + offset`` over their inputs
+``x_k``; ``linear_maps()`` gives the matrices ``M_k`` (dense for ``Dense``, sparse otherwise)
+and ``offset`` the constant. Their outputs are the tensors the bound engine bounds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import chain
 
 import numpy as np
 
-from pyomo_nn.errors import InvalidWeightsError, ShapeMismatchError
+from pyomo_nn.errors import ShapeMismatchError
+from pyomo_nn.ir.checks import check_input_size, frozen_weights
+from pyomo_nn.ir.conv import Conv2d
+from pyomo_nn.ir.merge import Add, Concat
+from pyomo_nn.ir.pooling import AvgPool2d, MaxPool2d
+from pyomo_nn.ir.sparse import SparseMatrix
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,8 +39,8 @@ class Dense:
     bias: np.ndarray
 
     def __post_init__(self) -> None:
-        weight = np.asarray(self.weight, dtype=np.float64)
-        bias = np.asarray(self.bias, dtype=np.float64)
+        weight = np.asarray(self.weight)
+        bias = np.asarray(self.bias)
         if weight.ndim != 2:
             raise ShapeMismatchError(
                 f"layer {self.name!r}: weight must be a 2-D (out, in) matrix, got shape {weight.shape}"
@@ -37,17 +50,8 @@ class Dense:
                 f"layer {self.name!r}: bias shape {bias.shape} does not match the weight's "
                 f"{weight.shape[0]} outputs"
             )
-        for label, array in (("weight", weight), ("bias", bias)):
-            if not np.all(np.isfinite(array)):
-                bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
-                raise InvalidWeightsError(
-                    f"layer {self.name!r}: {bad} {label} entries are NaN or infinite; "
-                    "retrain or repair the network before encoding it"
-                )
-        weight.setflags(write=False)
-        bias.setflags(write=False)
-        object.__setattr__(self, "weight", weight)
-        object.__setattr__(self, "bias", bias)
+        object.__setattr__(self, "weight", frozen_weights(self.name, "weight", weight))
+        object.__setattr__(self, "bias", frozen_weights(self.name, "bias", bias))
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -61,12 +65,15 @@ class Dense:
     def out_features(self) -> int:
         return int(self.weight.shape[0])
 
+    @property
+    def offset(self) -> np.ndarray:
+        return self.bias
+
+    def linear_maps(self) -> tuple[np.ndarray]:
+        return (self.weight,)
+
     def output_size(self, input_size: int) -> int:
-        if input_size != self.in_features:
-            raise ShapeMismatchError(
-                f"layer {self.name!r} expects {self.in_features} inputs but its input "
-                f"{self.input!r} has {input_size}"
-            )
+        check_input_size(self.name, self.input, self.in_features, input_size)
         return self.out_features
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -80,6 +87,53 @@ class Dense:
         mid = self.weight @ centre + self.bias
         spread = np.abs(self.weight) @ radius
         return mid - spread, mid + spread
+
+
+@dataclass(frozen=True, eq=False)
+class Elementwise:
+    """``y = scale * x + shift`` value by value: an unfolded BatchNormalization, an input
+    normalisation, a Mul/Add by constants that no neighbouring layer could absorb."""
+
+    name: str
+    input: str
+    scale: np.ndarray
+    shift: np.ndarray
+
+    def __post_init__(self) -> None:
+        scale = frozen_weights(self.name, "scale", np.ravel(self.scale))
+        shift = frozen_weights(self.name, "shift", np.ravel(self.shift))
+        if scale.shape != shift.shape:
+            raise ShapeMismatchError(
+                f"layer {self.name!r}: {scale.size} scale factors but {shift.size} shifts"
+            )
+        object.__setattr__(self, "scale", scale)
+        object.__setattr__(self, "shift", shift)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
+
+    @property
+    def offset(self) -> np.ndarray:
+        return self.shift
+
+    @cached_property
+    def matrix(self) -> SparseMatrix:
+        return SparseMatrix.diagonal(self.scale)
+
+    def linear_maps(self) -> tuple[SparseMatrix]:
+        return (self.matrix,)
+
+    def output_size(self, input_size: int) -> int:
+        check_input_size(self.name, self.input, self.scale.size, input_size)
+        return self.scale.size
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x * self.scale + self.shift
+
+    def interval(self, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        low, high = lower * self.scale, upper * self.scale
+        return np.minimum(low, high) + self.shift, np.maximum(low, high) + self.shift
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,4 +157,17 @@ class ReLU:
         return np.maximum(lower, 0.0), np.maximum(upper, 0.0)
 
 
-Layer = Dense | ReLU
+Layer = Dense | Elementwise | ReLU | Conv2d | MaxPool2d | AvgPool2d | Add | Concat
+
+#: Layers whose output is an affine function of their inputs (see the module docstring).
+AffineLayer = Dense | Elementwise | Conv2d | AvgPool2d | Add
+
+#: Piecewise-linear layers: they get binaries in a MILP.
+PiecewiseLayer = ReLU | MaxPool2d
+
+
+def interval_image(
+    layer: Layer, boxes: Mapping[str, tuple[np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The layer's interval image of the boxes of its input tensors (``boxes`` by tensor name)."""
+    return layer.interval(*chain.from_iterable(boxes[name] for name in layer.inputs))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pyomo_nn.errors import ShapeMismatchError
-from pyomo_nn.ir.layers import Dense, Layer, ReLU
+from pyomo_nn.ir.layers import AffineLayer, Dense, Layer, ReLU
 
 if TYPE_CHECKING:
     from pyomo_nn.importers.onnx_source import OnnxSource
@@ -26,7 +26,8 @@ class Network:
     """A feed-forward network as a graph of layers over flat per-sample vectors.
 
     ``layers`` are in topological order; each names the tensors it reads (another layer's
-    name or :data:`INPUT`). The last layer's output is the network output: the logits.
+    name or :data:`INPUT`), so skip connections (``Add``) and branches (``Concat``) fit.
+    The last layer's output is the network output: the logits.
     ``output_activation`` records a trailing softmax/sigmoid of the source model, which
     blocks do not encode (objectives that need probabilities apply it themselves).
     ``input_shape`` is the per-sample shape of the source tensor (batch dimension removed).
@@ -56,7 +57,7 @@ class Network:
                     raise ShapeMismatchError(
                         f"layer {layer.name!r} reads {source!r}, which is not defined before it"
                     )
-            sizes[layer.name] = layer.output_size(sizes[layer.inputs[0]])
+            sizes[layer.name] = layer.output_size(*(sizes[source] for source in layer.inputs))
         object.__setattr__(self, "sizes", sizes)
 
     @classmethod
@@ -86,8 +87,14 @@ class Network:
 
     @property
     def dense_layers(self) -> tuple[Dense, ...]:
-        """Affine layers in order; ``Bounds.lower[k]`` belongs to the k-th of them."""
+        """The ``Dense`` layers in order (for an MLP these are its :attr:`affine_layers`)."""
         return tuple(layer for layer in self.layers if isinstance(layer, Dense))
+
+    @property
+    def affine_layers(self) -> tuple[AffineLayer, ...]:
+        """Layers with an affine output (Dense, Conv2d, AvgPool2d, Elementwise, Add) in order;
+        ``Bounds.lower[k]`` belongs to the k-th of them."""
+        return tuple(layer for layer in self.layers if isinstance(layer, AffineLayer))
 
     def consumers(self, name: str) -> tuple[Layer, ...]:
         """Layers that read tensor ``name``."""
@@ -132,20 +139,26 @@ class Network:
         digest = hashlib.sha256(repr(self.input_shape).encode())
         for layer in self.layers:
             digest.update(f"{type(layer).__name__}:{layer.name}:{layer.inputs}".encode())
-            if isinstance(layer, Dense):
-                digest.update(np.ascontiguousarray(layer.weight).tobytes())
-                digest.update(np.ascontiguousarray(layer.bias).tobytes())
+            for item in fields(layer):
+                if not item.init or item.name in ("name", "input", "inputs"):
+                    continue
+                value = getattr(layer, item.name)
+                if isinstance(value, np.ndarray):
+                    digest.update(np.ascontiguousarray(value).tobytes())
+                else:
+                    digest.update(f"{item.name}={value!r}".encode())
         return digest.hexdigest()
 
     def summary(self) -> str:
-        """One line per layer: name, type, input, size, non-zero weights."""
-        lines = [f"{'layer':<14}{'type':<8}{'input':<14}{'size':>6}{'nonzeros':>10}"]
-        lines.append(f"{INPUT:<14}{'input':<8}{'':<14}{self.input_size:>6}{'':>10}")
+        """One line per layer: name, type, input(s), size, non-zero weights."""
+        lines = [f"{'layer':<14}{'type':<12}{'input':<16}{'size':>7}{'nonzeros':>10}"]
+        lines.append(f"{INPUT:<14}{'input':<12}{'':<16}{self.input_size:>7}{'':>10}")
         for layer in self.layers:
-            nonzeros = str(np.count_nonzero(layer.weight)) if isinstance(layer, Dense) else ""
+            weight = getattr(layer, "weight", None)
+            nonzeros = str(np.count_nonzero(weight)) if weight is not None else ""
             lines.append(
-                f"{layer.name:<14}{type(layer).__name__:<8}{layer.inputs[0]:<14}"
-                f"{self.sizes[layer.name]:>6}{nonzeros:>10}"
+                f"{layer.name:<14}{type(layer).__name__:<12}{','.join(layer.inputs):<16}"
+                f"{self.sizes[layer.name]:>7}{nonzeros:>10}"
             )
         if self.output_activation:
             lines.append(f"(source model applies {self.output_activation} to the logits)")

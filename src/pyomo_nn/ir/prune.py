@@ -1,18 +1,29 @@
-"""The Rounder (thesis Algorithm 2): zero every weight with ``|w| <= eps``."""
+"""The Rounder (thesis Algorithm 2): zero every weight with ``|w| <= eps``.
+
+Weights are those of Dense layers and Conv2d kernels; biases, batch-norm scales and pooling
+are left alone.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
+from pyomo_nn.ir.conv import Conv2d
 from pyomo_nn.ir.layers import Dense
 from pyomo_nn.ir.network import Network
 
 
+def weighted_layers(network: Network) -> tuple[Dense | Conv2d, ...]:
+    """The layers whose weights the Rounder prunes, in order."""
+    return tuple(layer for layer in network.layers if isinstance(layer, Dense | Conv2d))
+
+
 @dataclass(frozen=True)
 class LayerSparsity:
-    """Zero weights of one Dense layer."""
+    """Zero weights of one Dense or Conv2d layer."""
 
     name: str
     zeros: int
@@ -24,12 +35,12 @@ class LayerSparsity:
 
 
 def sparsity(network: Network) -> list[LayerSparsity]:
-    """Per Dense layer: how many weights are exactly zero."""
+    """Per Dense or Conv2d layer: how many weights are exactly zero."""
     return [
         LayerSparsity(
             layer.name, int(layer.weight.size - np.count_nonzero(layer.weight)), int(layer.weight.size)
         )
-        for layer in network.dense_layers
+        for layer in weighted_layers(network)
     ]
 
 
@@ -37,7 +48,7 @@ def pruning_threshold(network: Network, percent: float) -> float:
     """The eps for which the Rounder zeroes ``percent`` % of all weights (biases untouched)."""
     if not 0 <= percent <= 100:
         raise ValueError(f"percent must be between 0 and 100, got {percent}")
-    magnitudes = np.sort(np.concatenate([np.abs(layer.weight).ravel() for layer in network.dense_layers]))
+    magnitudes = np.sort(np.concatenate([np.abs(layer.weight).ravel() for layer in weighted_layers(network)]))
     count = round(percent / 100 * magnitudes.size)
     return float(magnitudes[count - 1]) if count > 0 else 0.0
 
@@ -58,13 +69,8 @@ def prune(network: Network, percent: float | None = None, eps: float | None = No
     if threshold < 0:
         raise ValueError(f"eps must be >= 0, got {threshold}")
     layers = tuple(
-        Dense(
-            layer.name,
-            layer.input,
-            np.where(np.abs(layer.weight) <= threshold, 0.0, layer.weight),
-            layer.bias,
-        )
-        if isinstance(layer, Dense)
+        dataclasses.replace(layer, weight=np.where(np.abs(layer.weight) <= threshold, 0.0, layer.weight))
+        if isinstance(layer, Dense | Conv2d)
         else layer
         for layer in network.layers
     )

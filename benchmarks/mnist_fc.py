@@ -1,0 +1,103 @@
+"""VNN-COMP 2021 ``mnist_fc``: 3 MNIST networks x 30 properties with the competition's timeouts.
+
+Runs every instance of ``../shared/bench/mnist_fc/mnistfc_instances.csv`` (120 s for 256x2,
+300 s for 256x4 and 256x6) through :func:`pyomo_nn.vnnlib.verify_property`, checks the answers
+against the 2021 majority vote and prints, per network and eps, the sat / unsat / timeout /
+unknown counts, wrong answers and times. This is a benchmark, not a test: all 90 instances
+can take a few hours on 2 cores; run it in the background::
+
+    nohup python benchmarks/mnist_fc.py --out /tmp/mnist_fc.csv > /tmp/mnist_fc.log 2>&1 &
+    python benchmarks/mnist_fc.py --nets 256x2            # the 30 instances of the smallest net
+
+Options: ``--nets`` (any of 256x2 256x4 256x6), ``--out`` (one CSV row per instance),
+``--result-dir`` (competition result files), ``--workers`` (parallel MILP processes),
+``--verbose`` (every progress line of every instance).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from pyomo_nn.vnnlib.bench import (
+    InstanceResult,
+    read_expected,
+    read_instances,
+    run_benchmark,
+    summary_table,
+    write_results_csv,
+)
+
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "mnist_fc"
+NETS = ("256x2", "256x4", "256x6")
+
+#: Verified / falsified of the 89 instances with a known or open answer by the best 2021 tools.
+TOOLS_2021 = (
+    "a-b-CROWN 49/21, VeriNet 39/21, Debona 37/22, oval 37/21, Marabou 35/19, ERAN 34/22, nnenum 35/12"
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--nets", nargs="+", default=list(NETS), choices=NETS)
+    parser.add_argument("--out", help="CSV file, one row per instance")
+    parser.add_argument("--result-dir", help="folder for the competition result files")
+    parser.add_argument("--workers", type=int, help="parallel MILP processes (default: one per core)")
+    parser.add_argument("--verbose", action="store_true", help="print every progress line")
+    args = parser.parse_args()
+    if not BENCH.is_dir():
+        print(f"benchmark data not found at {BENCH}", file=sys.stderr)
+        return 1
+    instances = [
+        instance
+        for instance in read_instances(BENCH / "mnistfc_instances.csv")
+        if any(f"_{net}." in instance.network.name for net in args.nets)
+    ]
+    expected = read_expected(BENCH / "expected_2021_by_vote.csv")
+    if args.result_dir:
+        Path(args.result_dir).mkdir(parents=True, exist_ok=True)
+    print(f"{len(instances)} instances of mnist_fc ({', '.join(args.nets)})", flush=True)
+
+    def report(result: InstanceResult) -> None:
+        network, prop = result.instance.key
+        flag = "  WRONG" if result.wrong else ""
+        print(
+            f"{network} {prop:<13} {result.answer:<8} expected {result.expected or '?':<8} "
+            f"{result.seconds:7.1f}s  {result.reason}{flag}",
+            flush=True,
+        )
+
+    results = run_benchmark(
+        instances,
+        expected=expected,
+        result_dir=args.result_dir,
+        workers=args.workers,
+        log=(lambda line: print(line, flush=True)) if args.verbose else None,
+        on_result=report,
+    )
+    if args.out:
+        write_results_csv(args.out, results)
+    by_group: dict[str, list[InstanceResult]] = defaultdict(list)
+    by_net: dict[str, list[InstanceResult]] = defaultdict(list)
+    for result in results:
+        network, prop = result.instance.key
+        eps = re.sub(r"^prop_\d+_", "", prop)
+        by_group[f"{network} eps {eps}"].append(result)
+        by_net[network].append(result)
+    print()
+    print(summary_table(dict(sorted(by_group.items()))))
+    print()
+    print(summary_table(dict(sorted(by_net.items()))))
+    answered = sum(r.answer in ("sat", "unsat") for r in results if r.expected is not None)
+    print(f"\nanswered {answered} of {sum(r.expected is not None for r in results)} instances with a vote")
+    print(f"2021 tools (verified/falsified of 89): {TOOLS_2021}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
