@@ -39,9 +39,9 @@ from pyomo_nn.ir import (
     Concat,
     MaxPool2d,
     Network,
+    PiecewiseLayer,
     ReLU,
     SparseMatrix,
-    interval_image,
 )
 
 #: ``LayerStats.kind`` of each affine layer type.
@@ -211,7 +211,7 @@ class NetworkBlock(ScalarBlock):
                 "give every input finite lower and upper bounds (e.g. Box(0, 1))"
             )
         self.inputs = pyo.Var(range(n_in), bounds=lambda _, i: (float(lower[i]), float(upper[i])))
-        piecewise = [layer.name for layer in net.layers if isinstance(layer, ReLU | MaxPool2d)]
+        piecewise = [layer.name for layer in net.layers if isinstance(layer, PiecewiseLayer)]
         self.layers = pyo.Block(piecewise)
         tensors: dict[str, list | _Affine] = {INPUT: [self.inputs[i] for i in range(n_in)]}
         final = net.layers[-1].name
@@ -312,10 +312,5 @@ def _values(var: pyo.Var, size: int) -> np.ndarray:
 def _tensor_boxes(network: Network, bounds: Bounds) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Bounds of every IR tensor: affine layers from ``bounds``, the others by interval
     arithmetic on their inputs' bounds (exact for ReLU, max pooling and Concat)."""
-    boxes = {INPUT: (bounds.input_lower, bounds.input_upper)}
-    for layer in network.layers:
-        if isinstance(layer, AffineLayer):
-            boxes[layer.name] = bounds.of(layer.name)
-        else:
-            boxes[layer.name] = interval_image(layer, boxes)
-    return boxes
+    known = {name: bounds.of(name) for name in bounds.layer_names}
+    return network.interval_boxes(bounds.input_lower, bounds.input_upper, known)

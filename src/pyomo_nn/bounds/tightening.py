@@ -25,7 +25,7 @@ from pyomo_nn.bounds.backends import HighsBackend
 from pyomo_nn.bounds.executors import InlineExecutor, local_process_pool
 from pyomo_nn.bounds.relaxation import LayerProblem, layer_problem
 from pyomo_nn.bounds.symbolic import symbolic_bounds
-from pyomo_nn.ir import INPUT, AffineLayer, Concat, MaxPool2d, Network, ReLU, interval_image
+from pyomo_nn.ir import INPUT, AffineLayer, Concat, MaxPool2d, Network, PiecewiseLayer, ReLU
 from pyomo_nn.tolerances import LP_BOUND_ABS, LP_BOUND_REL
 
 #: Fewer neurons than this in a layer are solved in the calling process (a process pool's
@@ -156,11 +156,8 @@ def _boxes(
     network: Network, lower: np.ndarray, upper: np.ndarray, bounds: list[tuple[np.ndarray, np.ndarray]]
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Bounds of every tensor: affine layers from ``bounds``, the others by interval arithmetic."""
-    affine = dict(zip((layer.name for layer in network.affine_layers), bounds, strict=True))
-    boxes = {INPUT: (lower, upper)}
-    for layer in network.layers:
-        boxes[layer.name] = affine[layer.name] if layer.name in affine else interval_image(layer, boxes)
-    return boxes
+    names = (layer.name for layer in network.affine_layers)
+    return network.interval_boxes(lower, upper, dict(zip(names, bounds, strict=True)))
 
 
 def _inexact_layers(network: Network) -> list[int]:
@@ -168,7 +165,7 @@ def _inexact_layers(network: Network) -> list[int]:
     others are affine maps of the input box, which symbolic bounds already bound exactly."""
     piecewise_before: dict[str, bool] = {INPUT: False}
     for layer in network.layers:
-        piecewise_before[layer.name] = isinstance(layer, ReLU | MaxPool2d) or any(
+        piecewise_before[layer.name] = isinstance(layer, PiecewiseLayer) or any(
             piecewise_before[name] for name in layer.inputs
         )
     return [

@@ -34,9 +34,9 @@ def window_settings(
 ) -> dict[str, tuple[int, ...]]:
     """``kernel``, ``strides``, ``pads`` (top, left, bottom, right) and ``dilations`` as the IR
     takes them, from the op's attributes (``kernel`` in the op's own rank)."""
-    kernel = _lift(kernel, rank, 1, "kernel_shape")
-    strides = _lift(attrs.get("strides", [1] * rank), rank, 1, "strides")
-    dilations = _lift(attrs.get("dilations", [1] * rank), rank, 1, "dilations")
+    kernel = _lift(kernel, rank, "kernel_shape")
+    strides = _lift(attrs.get("strides", [1] * rank), rank, "strides")
+    dilations = _lift(attrs.get("dilations", [1] * rank), rank, "dilations")
     sizes = input_shape[1:]
     auto_pad = attrs.get("auto_pad", b"NOTSET")
     auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
@@ -58,11 +58,12 @@ def window_settings(
     return {"kernel": kernel, "strides": strides, "pads": pads, "dilations": dilations}
 
 
-def _lift(values: Sequence[int], rank: int, fill: int, label: str) -> tuple[int, int]:
+def _lift(values: Sequence[int], rank: int, label: str) -> tuple[int, int]:
+    """A 1-D or 2-D setting as (height, width); a 1-D op has height 1."""
     values = [int(v) for v in values]
     if len(values) != rank:
         raise UnsupportedVariant(f"{label} {values} does not fit a {rank}-D window")
-    return (fill, values[0]) if rank == 1 else (values[0], values[1])
+    return (1, values[0]) if rank == 1 else (values[0], values[1])
 
 
 def _extent(kernel: int, dilation: int) -> int:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pyomo_nn.errors import ShapeMismatchError
-from pyomo_nn.ir.layers import AffineLayer, Dense, Layer, ReLU
+from pyomo_nn.ir.layers import AffineLayer, Dense, Layer, ReLU, interval_image
 
 if TYPE_CHECKING:
     from pyomo_nn.importers.onnx_source import OnnxSource
@@ -95,6 +95,17 @@ class Network:
         """Layers with an affine output (Dense, Conv2d, AvgPool2d, Elementwise, Add) in order;
         ``Bounds.lower[k]`` belongs to the k-th of them."""
         return tuple(layer for layer in self.layers if isinstance(layer, AffineLayer))
+
+    def interval_boxes(
+        self, lower: np.ndarray, upper: np.ndarray, known: Mapping[str, tuple[np.ndarray, np.ndarray]]
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """(lower, upper) of every tensor: the input's from ``lower``/``upper``, those in ``known``
+        as given (e.g. the affine layers' bounds), the others by interval arithmetic on their
+        inputs' boxes (exact for ReLU, max pooling and Concat)."""
+        boxes = {INPUT: (lower, upper)}
+        for layer in self.layers:
+            boxes[layer.name] = known[layer.name] if layer.name in known else interval_image(layer, boxes)
+        return boxes
 
     def consumers(self, name: str) -> tuple[Layer, ...]:
         """Layers that read tensor ``name``."""

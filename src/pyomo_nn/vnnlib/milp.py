@@ -29,8 +29,7 @@ from pyomo_nn.solve.backends import HIGHS_NAMES
 from pyomo_nn.tolerances import HIGHS_FEASIBILITY_TOLERANCE, VNNLIB_MILP_MARGIN
 from pyomo_nn.vnnlib.spec import Disjunct
 
-#: Seconds a worker process may take beyond its time limit (model building, start-up)
-#: before it is stopped.
+#: Seconds to wait for a stopped worker process to exit.
 WORKER_GRACE_SECONDS = 5.0
 
 #: HiGHS' sub-MIP heuristics (RINS, RENS) search for better solutions, which a refutation
@@ -204,11 +203,12 @@ def run_disjuncts(
                 process.daemon = True
                 process.start()
                 running[task.disjunct_index] = process
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return  # the workers' own time limits end now too: stop them, do not wait
             try:
-                outcome = outcomes.get(timeout=1.0)
+                outcome = outcomes.get(timeout=min(1.0, left))
             except queue.Empty:
-                if time.perf_counter() > deadline + WORKER_GRACE_SECONDS:
-                    return
                 _reap_lost_workers(running, on_outcome)
                 continue
             process = running.pop(outcome.disjunct_index, None)
