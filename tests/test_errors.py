@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pyomo.environ as pyo
 import pytest
@@ -89,11 +91,14 @@ def test_empty_domain():
         pnn.LinfBall(np.zeros(2), eps=-1.0)
 
 
-def test_unbounded_domain_cannot_be_encoded():
+def test_unbounded_domain_has_no_bounds_and_no_block():
     net = random_mlp([2, 3, 1])
-    bounds = pnn.compute_bounds(net, pnn.Box(0, np.inf))
     with pytest.raises(pnn.UnboundedDomainError, match="finite"):
-        pnn.NetworkBlock(net, bounds)
+        pnn.compute_bounds(net, pnn.Box(0, np.inf))
+    finite = pnn.compute_bounds(net, pnn.Box(0, 1))
+    unbounded = dataclasses.replace(finite, input_upper=np.array([1.0, np.inf]))
+    with pytest.raises(pnn.UnboundedDomainError, match="finite"):
+        pnn.NetworkBlock(net, unbounded)
 
 
 def test_unknown_bound_method():

@@ -14,6 +14,7 @@ from pyomo_nn.bounds.naive import naive_bounds
 from pyomo_nn.bounds.symbolic import symbolic_bounds
 from pyomo_nn.bounds.tightening import tightened_bounds
 from pyomo_nn.domains import InputDomain
+from pyomo_nn.errors import UnboundedDomainError
 from pyomo_nn.ir import Network
 
 BoundMethod = Callable[[Network, np.ndarray, np.ndarray], list[tuple[np.ndarray, np.ndarray]]]
@@ -53,6 +54,11 @@ def compute_bounds(
     if method not in METHODS:
         raise ValueError(f"unknown bound method {method!r}; choose one of {list(METHODS)}")
     lower, upper = domain.box(network.input_size)
+    if not (np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))):
+        raise UnboundedDomainError(
+            f"{domain!r} leaves some inputs unbounded, so every bound would be infinite; "
+            "give every input finite lower and upper bounds (e.g. Box(0, 1))"
+        )
     started = time.perf_counter()
     layer_seconds = None
     if method in PROPAGATION_METHODS:
