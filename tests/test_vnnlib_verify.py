@@ -241,3 +241,18 @@ def test_lp_certificate_is_a_lower_bound_for_any_duals(small_net_and_minimum):
     for _ in range(20):
         duals = rng.normal(size=relaxation.problem.rows.lower.size)
         assert relaxation._weak_duality_bound(costs, duals) + offset <= lp_optimum + 1e-9
+
+
+def test_parallel_milps_survive_a_capture_lock_left_taken(small_net_and_minimum):
+    """A worker stopped at a deadline can leave Pyomo's process-shared output-capture lock
+    taken; later workers must not depend on it."""
+    from pyomo.common import dependencies
+
+    net, minimum = small_net_and_minimum
+    both = f"(assert (or (<= Y_0 {minimum - 0.05!r}) (<= (* 2 Y_0) {2 * minimum - 0.2!r})))"
+    assert dependencies.capture_output_lock.acquire(timeout=5)
+    try:
+        result = verify_property(net, parse_vnnlib(_box_property(0.0, both)), timeout=30, workers=2)
+    finally:
+        dependencies.capture_output_lock.release()
+    assert result.answer == "unsat"

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common import dependencies
 
 from pyomo_nn.blocks import NetworkBlock
 from pyomo_nn.bounds import Bounds
@@ -162,6 +164,12 @@ def _warm_start(model: pyo.ConcreteModel, task: MilpTask) -> float | None:
 
 
 def _worker(task: MilpTask, outcomes: multiprocessing.Queue) -> None:
+    # Pyomo guards its output capture (used by every solve) with one lock shared by all
+    # processes forked from the parent. A worker stopped at the deadline while holding it
+    # would leave it taken for good, and every later solve would wait 200 s and fail with
+    # "Deadlock starting capture_output". A worker's captures concern only its own file
+    # descriptors, so it gets a lock of its own.
+    dependencies.capture_output_lock = threading.Lock()
     try:
         outcome = solve_disjunct(task)
     except Exception as error:  # reported to the parent, which decides; never a silent crash
