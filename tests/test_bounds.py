@@ -155,3 +155,24 @@ def test_lp_bounds_on_a_dask_cluster():
         assert np.allclose(on_dask.lower[k], inline.lower[k]) and np.allclose(
             on_dask.upper[k], inline.upper[k]
         )
+
+
+def test_lp_bounds_are_certified_from_the_duals_in_both_directions():
+    """The backend's LP bound is the weak-duality bound of HiGHS' duals: equal to the LP
+    optimum up to rounding, on the safe side of it, for maximisation and minimisation."""
+    from pyomo_nn.bounds.backends import HighsBackend
+    from pyomo_nn.bounds.relaxation import layer_problem
+    from pyomo_nn.bounds.tightening import _boxes
+
+    net = random_mlp([6, 30, 30, 3], seed=4, bias_scale=0.1)
+    lower, upper = -np.ones(6), np.ones(6)
+    symbolic = pnn.compute_bounds(net, pnn.Box(-1, 1), method="symbolic")
+    boxes = _boxes(net, lower, upper, list(zip(symbolic.lower, symbolic.upper, strict=True)))
+    problem = layer_problem(net, boxes, net.affine_layers[2], integer=False)
+    backend = HighsBackend(problem)
+    for neuron in range(3):
+        for maximise in (True, False):
+            certified = backend.bound(neuron, maximise, time_limit=None)
+            optimum = backend.highs.getInfo().objective_function_value + problem.objective_offsets[neuron]
+            assert certified == pytest.approx(optimum, abs=1e-7)
+            assert certified >= optimum - 1e-12 if maximise else certified <= optimum + 1e-12

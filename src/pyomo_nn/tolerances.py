@@ -39,7 +39,8 @@ HIGHS_FEASIBILITY_TOLERANCE = 1e-9
 #: times the magnitude of all terms) before the safety margin above.
 SYMBOLIC_ROUNDING = 4 * 2.220446049250313e-16
 
-#: A bound read from an LP or MILP solver is widened by ``LP_BOUND_ABS + LP_BOUND_REL * |v|``.
+#: A MILP's dual bound in bound tightening is widened by ``LP_BOUND_ABS + LP_BOUND_REL * |v|``
+#: (LP bounds need no margin: they are certified, see LP_CERTIFICATE_ROUNDING).
 #: HiGHS stops at primal/dual feasibility tolerances of 1e-7; on these problems (variables
 #: of magnitude <= 1e3, a few hundred non-zeros per row) the optimal value can be off by
 #: about 1e-7 * sum |coefficient * value|, which the margin covers with a factor of 10 to
@@ -89,6 +90,7 @@ VNNLIB_BOUND_MARGIN = 1e-4
 #: and the margin is ten times larger. It also covers the float32 evaluation (see above).
 VNNLIB_MILP_MARGIN = 1e-3
 
-#: Relative rounding allowance of the weak-duality LP bound: float64 sums of n products err
-#: by less than ``n * eps * sum |products|``; this is that factor per product (4 ulps).
-VNNLIB_LP_ROUNDING = 4 * 2.220446049250313e-16
+#: Relative rounding allowance of weak-duality LP bounds (bound tightening and VNN-LIB):
+#: float64 sums of n products err by less than ``n * eps * sum |products|``; this is that
+#: factor per product (4 ulps).
+LP_CERTIFICATE_ROUNDING = 4 * 2.220446049250313e-16

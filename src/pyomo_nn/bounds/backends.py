@@ -2,7 +2,10 @@
 it per neuron, changing only the objective (warm-started from the previous basis).
 
 A backend answers ``bound(neuron, maximise, time_limit)`` with a *valid* bound or None:
-for a MILP stopped early that is the solver's dual bound, never its incumbent.
+an LP bound is certified by weak duality from the solver's duals (so it holds whatever the
+solver's tolerances, and even for an LP stopped by its time limit while its duals are
+valid); a MILP's is its dual bound (never its incumbent) widened by the safety margin of
+:mod:`pyomo_nn.tolerances`.
 """
 
 from __future__ import annotations
@@ -12,7 +15,16 @@ from typing import Protocol
 import highspy
 import numpy as np
 
+from pyomo_nn.bounds.duality import DualCertificate
 from pyomo_nn.bounds.relaxation import LayerProblem
+from pyomo_nn.tolerances import LP_BOUND_ABS, LP_BOUND_REL
+
+#: HiGHS options for the LP relaxations. Without scaling, HiGHS re-optimised the layer-2
+#: neurons of mnist-net_256x2 over the box [0, 1] in 0.079 s per LP (589 dual simplex
+#: iterations) instead of 0.214 s (859): re-optimising after a cost change skips the
+#: rescaling, and these rows (weights, Big-M slopes) are well scaled already. Soundness
+#: does not depend on it: the bound is certified from the duals.
+LP_OPTIONS = {"simplex_scale_strategy": 0}
 
 
 class TighteningBackend(Protocol):
@@ -36,6 +48,10 @@ class HighsBackend:
         self.integer = problem.integer_columns.size > 0
         if self.integer:
             self.highs.setOptionValue("mip_rel_gap", 0.0)
+        else:
+            for option, value in LP_OPTIONS.items():
+                self.highs.setOptionValue(option, value)
+            self.certificate = DualCertificate(problem)
         lower = np.where(np.isfinite(problem.column_lower), problem.column_lower, -highspy.kHighsInf)
         upper = np.where(np.isfinite(problem.column_upper), problem.column_upper, highspy.kHighsInf)
         self.highs.addVars(lower.size, lower, upper)
@@ -69,17 +85,27 @@ class HighsBackend:
         )
         self.highs.setOptionValue("time_limit", float(time_limit) if time_limit else highspy.kHighsInf)
         self.highs.run()
-        status = self.highs.getModelStatus()
-        info = self.highs.getInfo()
         offset = float(problem.objective_offsets[neuron])
-        if self.integer:
-            if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
-                return None
-            value = info.mip_dual_bound
-        else:
-            if status != highspy.HighsModelStatus.kOptimal:
-                return None
-            value = info.objective_function_value
-        if not np.isfinite(value) or abs(value) >= highspy.kHighsInf:
+        value = self._milp_bound(maximise) if self.integer else self._certified_lp_bound(neuron, maximise)
+        if value is None or not np.isfinite(value) or abs(value) >= highspy.kHighsInf:
             return None
-        return float(value) + offset
+        return value + offset
+
+    def _milp_bound(self, maximise: bool) -> float | None:
+        """The MILP's dual bound, widened by the safety margin."""
+        status = self.highs.getModelStatus()
+        if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
+            return None
+        value = float(self.highs.getInfo().mip_dual_bound)
+        margin = LP_BOUND_ABS + LP_BOUND_REL * abs(value)
+        return value + margin if maximise else value - margin
+
+    def _certified_lp_bound(self, neuron: int, maximise: bool) -> float | None:
+        """The weak-duality bound of the LP from HiGHS' duals (None without valid duals)."""
+        solution = self.highs.getSolution()
+        if not solution.dual_valid:
+            return None
+        columns, values = self.problem.objective.row(neuron)
+        costs = np.zeros(self.problem.column_lower.size)
+        costs[columns] = values
+        return self.certificate.bound(costs, np.asarray(solution.row_dual, dtype=np.float64), maximise)

@@ -7,9 +7,9 @@ layers it depends on, which already carry their tightened bounds; after each lay
 symbolic pass carries the gain forward. Affine layers with no ReLU or max pool before them
 have exact symbolic bounds and are skipped.
 Neurons of a layer are independent: chunks of them run on an executor. Soundness rules:
-a neuron keeps its previous bound when a solve fails or time runs out, a MILP stopped
-early contributes its dual bound, and every solver value is widened by the LP safety
-margin of :mod:`pyomo_nn.tolerances`.
+a neuron keeps its previous bound when a solve fails or time runs out, an LP bound is
+certified by weak duality, and a MILP stopped early contributes its dual bound, widened by
+the safety margin of :mod:`pyomo_nn.tolerances` (see :mod:`pyomo_nn.bounds.backends`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from pyomo_nn.bounds.executors import InlineExecutor, local_process_pool
 from pyomo_nn.bounds.relaxation import LayerProblem, layer_problem
 from pyomo_nn.bounds.symbolic import symbolic_bounds
 from pyomo_nn.ir import INPUT, AffineLayer, Concat, MaxPool2d, Network, PiecewiseLayer, ReLU
-from pyomo_nn.tolerances import LP_BOUND_ABS, LP_BOUND_REL
 
 #: Fewer neurons than this in a layer are solved in the calling process (a process pool's
 #: start-up and the pickling of the layer problem cost more than they save).
@@ -254,11 +253,10 @@ def _tighten_chunk(
             value = backend.bound(int(neuron), maximise, limit)
             if value is None:
                 continue
-            margin = LP_BOUND_ABS + LP_BOUND_REL * abs(value)
             if maximise:
-                highs[i] = value + margin
-                if only_relus_read and highs[i] <= 0:
+                highs[i] = value
+                if only_relus_read and value <= 0:
                     break
             else:
-                lows[i] = value - margin
+                lows[i] = value
     return neurons, lows, highs
