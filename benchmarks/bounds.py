@@ -4,13 +4,15 @@ For each network and input domain, every bound method is run and the script prin
 time, mean bound width per layer, the number of split (unstable) hidden neurons and the
 width ratio interval / method (of the mean width over all layers, and of the output layer).
 Then the same adversarial MILP (maximise ``logit[runner-up] - logit[predicted]`` over the
-domain) is solved with HiGHS using each method's bounds, and its solve time and answer are
-printed. Networks: the bundled digits nets, random-weight 784-100-100-10 and 784-200x5-10,
-and the VNN-COMP MNIST nets when ../shared/bench is present.
+domain) is solved with HiGHS using each method's bounds, once per HiGHS random seed, and
+its median solve time and answer are printed. Networks: the bundled digits nets,
+random-weight 784-100-100-10 and 784-200x5-10, and the VNN-COMP MNIST nets when
+../shared/bench is present.
 
     python benchmarks/bounds.py                      # everything (tens of minutes)
     python benchmarks/bounds.py --quick              # bundled nets and 784-100-100-10 only
     python benchmarks/bounds.py --methods interval symbolic lp --milp-time-limit 120
+    python benchmarks/bounds.py --only 784-100 --seeds 5    # one network, 5 HiGHS seeds per MILP
 """
 
 from __future__ import annotations
@@ -66,7 +68,11 @@ def problems(quick: bool) -> list[tuple[str, pnn.Network, np.ndarray, tuple[floa
     return found
 
 
-def adversarial_solve(net: pnn.Network, bounds: pnn.Bounds, x0: np.ndarray, time_limit: float) -> str:
+def adversarial_solve(
+    net: pnn.Network, bounds: pnn.Bounds, x0: np.ndarray, time_limit: float, seeds: int
+) -> str:
+    """Solve the adversarial MILP once per HiGHS random seed (branch-and-bound times vary a
+    lot with the seed); report the median solve time and the last solve's answer."""
     logits = net.forward(x0)
     predicted, runner_up = int(np.argmax(logits)), int(np.argsort(logits)[-2])
     model = pyo.ConcreteModel()
@@ -76,17 +82,22 @@ def adversarial_solve(net: pnn.Network, bounds: pnn.Bounds, x0: np.ndarray, time
         expr=model.nn.outputs[runner_up] - model.nn.outputs[predicted], sense=pyo.maximize
     )
     build = time.perf_counter() - started
-    result = pnn.solve(model, "highs", time_limit=time_limit)
+    times = []
+    for seed in range(seeds):
+        result = pnn.solve(model, "highs", time_limit=time_limit, options={"random_seed": seed})
+        times.append(result.wall_time)
     objective = "-" if result.objective is None else f"{result.objective:.4f}"
     bound = "-" if result.dual_bound is None else f"{result.dual_bound:.4f}"
     return (
-        f"build {build:6.2f} s  solve {result.wall_time:7.2f} s  {result.status:<10} "
+        f"build {build:6.2f} s  solve median {np.median(times):7.2f} s (of {seeds})  {result.status:<10} "
         f"obj {objective:>9} bound {bound:>9} verified {result.verified}"
     )
 
 
 def run(args: argparse.Namespace) -> None:
     for name, net, x0, extra_eps in problems(args.quick):
+        if args.only and args.only not in name:
+            continue
         domains = [("box [0,1]", pnn.Box(0.0, 1.0))] + [
             (f"linf {eps}", pnn.LinfBall(x0, eps, 0.0, 1.0)) for eps in sorted({*extra_eps, *args.eps})
         ]
@@ -118,7 +129,7 @@ def run(args: argparse.Namespace) -> None:
                     continue
                 print(
                     f"  adversarial MILP with {method:<9} bounds: "
-                    f"{adversarial_solve(net, bounds, x0, args.milp_time_limit)}"
+                    f"{adversarial_solve(net, bounds, x0, args.milp_time_limit, args.seeds)}"
                 )
 
 
@@ -126,8 +137,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="bundled nets and 784-100-100-10 only")
     parser.add_argument(
-        "--methods", nargs="+", default=["naive", "interval", "symbolic", "lp"], choices=pnn.bounds.METHODS
+        "--methods",
+        nargs="+",
+        default=["naive", "interval", "symbolic", "alpha", "lp"],
+        choices=pnn.bounds.METHODS,
     )
+    parser.add_argument("--seeds", type=int, default=3, help="HiGHS random seeds per adversarial MILP")
+    parser.add_argument("--only", help="run only the networks whose name contains this text")
     parser.add_argument("--eps", nargs="+", type=float, default=[0.02, 0.05])
     parser.add_argument("--bound-time-limit", type=float, default=120.0, help="seconds per lp/milp bound run")
     parser.add_argument(

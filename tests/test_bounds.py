@@ -105,7 +105,7 @@ def test_each_method_is_at_least_as_tight_as_the_cheaper_one():
     images, _ = digits_test_set()
     domain = pnn.LinfBall(images[7], eps=0.08, lower=0, upper=1)
     previous = None
-    for method in ("interval", "symbolic", "lp", "milp"):
+    for method in ("interval", "symbolic", "alpha", "lp", "milp"):
         bounds = pnn.compute_bounds(net, domain, method=method, time_limit=5)
         if previous is not None:
             for k in range(len(net.dense_layers)):
@@ -117,15 +117,32 @@ def test_each_method_is_at_least_as_tight_as_the_cheaper_one():
     assert _mean_widths(symbolic)[-1] < 0.8 * _mean_widths(interval)[-1]
 
 
-def test_tightening_with_no_time_keeps_the_symbolic_bounds():
+def test_tightening_with_no_time_keeps_the_starting_bounds():
     net = load_digits_network("64-50-50-50-10")
     images, _ = digits_test_set()
     domain = pnn.LinfBall(images[7], eps=0.08, lower=0, upper=1)
-    symbolic = pnn.compute_bounds(net, domain, method="symbolic")
+    alpha = pnn.compute_bounds(net, domain, method="alpha")
     rushed = pnn.compute_bounds(net, domain, method="lp", time_limit=1e-6)
     for k in range(len(net.dense_layers)):
-        assert np.array_equal(rushed.lower[k], symbolic.lower[k])
-        assert np.array_equal(rushed.upper[k], symbolic.upper[k])
+        assert np.array_equal(rushed.lower[k], alpha.lower[k])
+        assert np.array_equal(rushed.upper[k], alpha.upper[k])
+
+
+def test_alpha_reaches_the_lp_bound_of_one_hidden_layer():
+    """With one hidden layer the best slopes give exactly the LP (triangle) bound of the
+    output: alpha may not beat it (that would be unsound) and should close most of the
+    gap that symbolic bounds leave."""
+    net = random_mlp([8, 60, 4], seed=5, bias_scale=0.3)
+    domain = pnn.Box(-1, 1)
+    symbolic, alpha, lp = (
+        pnn.compute_bounds(net, domain, method=m, executor=InlineExecutor())
+        for m in ("symbolic", "alpha", "lp")
+    )
+    assert np.all(alpha.lower[1] <= lp.lower[1] + 1e-7) and np.all(alpha.upper[1] >= lp.upper[1] - 1e-7)
+    gap = (lp.lower[1] - symbolic.lower[1]) + (symbolic.upper[1] - lp.upper[1])
+    closed = (alpha.lower[1] - symbolic.lower[1]) + (symbolic.upper[1] - alpha.upper[1])
+    assert gap.sum() > 0.1, "the example must leave symbolic bounds a gap to close"
+    assert closed.sum() >= 0.9 * gap.sum()
 
 
 def test_lp_bounds_in_worker_processes_equal_inline_ones():

@@ -14,7 +14,8 @@ from pyomo_nn.bounds import symbolic
 from pyomo_nn.bounds.executors import InlineExecutor
 from pyomo_nn.ir import INPUT, Conv2d, Dense, MaxPool2d, Network, ReLU
 
-METHODS = list(pnn.bounds.METHODS)
+#: Every method but alpha, which takes Dense/ReLU chains only (tested to refuse CNNs below).
+METHODS = [method for method in pnn.bounds.METHODS if method != "alpha"]
 FIXTURES = ["torch_cnn_legacy.onnx", "torch_residual_dynamo.onnx"]
 
 
@@ -126,3 +127,9 @@ def test_tightening_skips_layers_that_are_exact_already():
     bounds = pnn.compute_bounds(net, pnn.Box(-1, 1), method="lp", executor=InlineExecutor())
     assert bounds.layer_seconds[0] == 0.0
     assert_contains_samples(net, bounds, seed=0)
+
+
+def test_alpha_refuses_a_cnn_with_a_clear_error():
+    net = random_cnn(1)
+    with pytest.raises(pnn.UnsupportedNetworkError, match=r"alpha.*Dense and ReLU.*symbolic"):
+        pnn.compute_bounds(net, _ball(net, 1, 0.05), method="alpha")

@@ -27,6 +27,7 @@ from pyomo_nn.errors import (
     SolverUnavailableError,
     StaleBoundsError,
     UnboundedDomainError,
+    UnsupportedNetworkError,
     UnsupportedOperatorError,
 )
 from pyomo_nn.exporters import save_onnx, to_onnx
@@ -85,6 +86,7 @@ __all__ = [
     "Specification",
     "StaleBoundsError",
     "UnboundedDomainError",
+    "UnsupportedNetworkError",
     "UnsupportedOperatorError",
     "Verification",
     "VerificationResult",

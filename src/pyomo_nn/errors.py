@@ -39,6 +39,10 @@ class UnboundedDomainError(PyomoNNError, ValueError):
     """An input domain is unbounded where a Big-M encoding needs finite bounds."""
 
 
+class UnsupportedNetworkError(PyomoNNError, ValueError):
+    """A method asked for a network shape it does not handle (e.g. ``alpha`` on a CNN)."""
+
+
 class SolverUnavailableError(PyomoNNError, RuntimeError):
     """The requested solver is unknown to Pyomo or not installed on this machine."""
 

@@ -8,6 +8,7 @@ from concurrent.futures import Executor
 
 import numpy as np
 
+from pyomo_nn.bounds.alpha import alpha_bounds
 from pyomo_nn.bounds.container import Bounds
 from pyomo_nn.bounds.interval import interval_bounds
 from pyomo_nn.bounds.naive import naive_bounds
@@ -24,6 +25,7 @@ PROPAGATION_METHODS: dict[str, BoundMethod] = {
     "naive": naive_bounds,
     "interval": interval_bounds,
     "symbolic": symbolic_bounds,
+    "alpha": alpha_bounds,
 }
 
 #: Optimisation-based methods: name -> whether the relaxation keeps its binaries.
@@ -44,12 +46,14 @@ def compute_bounds(
     """Valid pre-activation bounds of every affine layer of ``network`` over ``domain``.
 
     Methods, loosest and fastest first: ``"naive"`` (thesis Prop. 2.1/2.2), ``"interval"``
-    (interval arithmetic), ``"symbolic"`` (DeepPoly-style back-substitution), ``"lp"`` and
-    ``"milp"`` (OBBT, thesis Alg. 3 with relax=1/0; seeded by ``symbolic`` so never looser).
+    (interval arithmetic), ``"symbolic"`` (DeepPoly-style back-substitution), ``"alpha"``
+    (back-substitution with optimised ReLU slopes, alpha-CROWN; Dense/ReLU chains only),
+    ``"lp"`` and ``"milp"`` (OBBT, thesis Alg. 3 with relax=1/0; seeded by ``alpha`` where
+    the network supports it, else ``symbolic``, so never looser).
     ``time_limit`` (seconds), ``executor`` (default: a process per core; any
     ``concurrent.futures.Executor``, e.g. a Dask client's) and ``progress`` (a progress bar
     over neurons) apply to ``lp`` and ``milp``; when time runs out, the neurons not reached
-    keep their symbolic bounds.
+    keep their starting bounds.
     """
     if method not in METHODS:
         raise ValueError(f"unknown bound method {method!r}; choose one of {list(METHODS)}")

@@ -21,6 +21,7 @@ from concurrent.futures import Executor, as_completed
 import numpy as np
 from tqdm import tqdm
 
+from pyomo_nn.bounds.alpha import alpha_bounds, supports_alpha
 from pyomo_nn.bounds.backends import HighsBackend
 from pyomo_nn.bounds.executors import InlineExecutor, local_process_pool
 from pyomo_nn.bounds.relaxation import LayerProblem, layer_problem
@@ -51,11 +52,13 @@ def tightened_bounds(
     """LP (``integer=False``) or MILP bounds of every affine layer, and the seconds spent on
     each layer.
 
-    The MILP pass starts from the LP pass's bounds, which start from symbolic bounds.
+    The MILP pass starts from the LP pass's bounds, which start from alpha bounds where the
+    network supports them, else from symbolic bounds.
     """
     targets = network.affine_layers
     deadline = time.time() + time_limit if time_limit else None
-    bounds = symbolic_bounds(network, lower, upper)
+    start = alpha_bounds if supports_alpha(network) else symbolic_bounds
+    bounds = start(network, lower, upper)
     seconds = [0.0] * len(targets)
     pool = None
     try:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from pyomo_nn.bounds import METHODS, Bounds, compute_bounds
+from pyomo_nn.bounds.alpha import supports_alpha
 from pyomo_nn.domains import Box
 from pyomo_nn.errors import SolverUnavailableError
 from pyomo_nn.ir import INPUT, Concat, Dense, Network
@@ -45,8 +46,9 @@ from pyomo_nn.vnnlib.spec import Disjunct, Specification
 #: The answers, as in the VNN-COMP result files.
 ANSWERS = ("sat", "unsat", "timeout", "unknown")
 
-#: Solver-free bound methods, best first: the first one the bound engine offers is used.
-PROPAGATION_PREFERENCE = ("symbolic", "interval", "naive")
+#: Solver-free bound stages, cheapest first; ``alpha`` runs only on what ``symbolic`` leaves
+#: open, and only where the extended network is a Dense/ReLU chain.
+BOUND_STAGES = ("symbolic", "alpha")
 
 #: The engine's method for tightening hidden layers before the MILPs.
 TIGHTENING_METHOD = "lp"
@@ -180,7 +182,9 @@ class _Verifier:
             return self._result("unsat", "every disjunct of the property contradicts itself")
         try:
             self._attack(CHEAP, "attack (cheap)", self.deadline)
-            self._bound_stage()
+            for method in BOUND_STAGES:
+                if self.open:
+                    self._bound_stage(method)
             if self.open:
                 self._lp_stage("LP relaxation", LP_REACH)
             if self.open:
@@ -288,15 +292,18 @@ class _Verifier:
             groups[key].members.append(k)
         return list(groups.values())
 
-    def _bound_stage(self) -> None:
-        method = next(m for m in PROPAGATION_PREFERENCE if m in METHODS)
+    def _bound_stage(self, method: str) -> None:
         for group in self.groups:
             members = [k for k in group.members if k in self.open]
             if not members:
                 continue
             started = time.perf_counter()
             self._extend(group, members)
-            group.bounds = compute_bounds(group.network, Box(group.lower, group.upper), method=method)
+            if method == "alpha" and not supports_alpha(group.network):
+                self._say(f"bounds ({method})", "skipped: the network is not a Dense/ReLU chain")
+                continue
+            bounds = compute_bounds(group.network, Box(group.lower, group.upper), method=method)
+            group.bounds = _intersect(group.bounds, bounds) if group.bounds is not None else bounds
             rows_lower = group.bounds.lower[-1]
             refuted = self._refute(group, rows_lower, f"{method} bounds")
             splits = [group.bounds.stability(k)[2] for k in range(len(group.bounds.lower) - 2)]
