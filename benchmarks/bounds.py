@@ -13,6 +13,7 @@ random-weight 784-100-100-10 and 784-200x5-10, and the VNN-COMP MNIST nets when
     python benchmarks/bounds.py --quick              # bundled nets and 784-100-100-10 only
     python benchmarks/bounds.py --methods interval symbolic lp --milp-time-limit 120
     python benchmarks/bounds.py --only 784-100 --seeds 5    # one network, 5 HiGHS seeds per MILP
+    python benchmarks/bounds.py --highs mip_heuristic_run_rins=false mip_heuristic_run_rens=false
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def problems(quick: bool) -> list[tuple[str, pnn.Network, np.ndarray, tuple[floa
 
 
 def adversarial_solve(
-    net: pnn.Network, bounds: pnn.Bounds, x0: np.ndarray, time_limit: float, seeds: int
+    net: pnn.Network, bounds: pnn.Bounds, x0: np.ndarray, time_limit: float, seeds: int, options: dict
 ) -> str:
     """Solve the adversarial MILP once per HiGHS random seed (branch-and-bound times vary a
     lot with the seed); report the median solve time and the last solve's answer."""
@@ -84,7 +85,7 @@ def adversarial_solve(
     build = time.perf_counter() - started
     times = []
     for seed in range(seeds):
-        result = pnn.solve(model, "highs", time_limit=time_limit, options={"random_seed": seed})
+        result = pnn.solve(model, "highs", time_limit=time_limit, options={**options, "random_seed": seed})
         times.append(result.wall_time)
     objective = "-" if result.objective is None else f"{result.objective:.4f}"
     bound = "-" if result.dual_bound is None else f"{result.dual_bound:.4f}"
@@ -94,7 +95,21 @@ def adversarial_solve(
     )
 
 
+def _option_value(text: str) -> bool | int | float | str:
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def run(args: argparse.Namespace) -> None:
+    highs_options = {key: _option_value(value) for key, _, value in (o.partition("=") for o in args.highs)}
+    if highs_options:
+        print(f"HiGHS options for the adversarial MILPs: {highs_options}")
     for name, net, x0, extra_eps in problems(args.quick):
         if args.only and args.only not in name:
             continue
@@ -129,7 +144,7 @@ def run(args: argparse.Namespace) -> None:
                     continue
                 print(
                     f"  adversarial MILP with {method:<9} bounds: "
-                    f"{adversarial_solve(net, bounds, x0, args.milp_time_limit, args.seeds)}"
+                    f"{adversarial_solve(net, bounds, x0, args.milp_time_limit, args.seeds, highs_options)}"
                 )
 
 
@@ -144,6 +159,13 @@ def main() -> None:
     )
     parser.add_argument("--seeds", type=int, default=3, help="HiGHS random seeds per adversarial MILP")
     parser.add_argument("--only", help="run only the networks whose name contains this text")
+    parser.add_argument(
+        "--highs",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="HiGHS options for the adversarial MILPs, e.g. mip_heuristic_run_rins=false",
+    )
     parser.add_argument("--eps", nargs="+", type=float, default=[0.02, 0.05])
     parser.add_argument("--bound-time-limit", type=float, default=120.0, help="seconds per lp/milp bound run")
     parser.add_argument(
