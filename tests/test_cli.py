@@ -53,3 +53,12 @@ def test_prune_command_writes_onnx(capsys, tmp_path):
     assert "sparsity" in capsys.readouterr().out
     zeros = sum(layer.zeros for layer in pnn.sparsity(pnn.load_onnx(out)))
     assert zeros > 0
+
+
+def test_alpha_on_a_cnn_is_a_one_line_error(capsys):
+    from pathlib import Path
+
+    cnn = Path(__file__).parent / "data" / "torch_cnn_legacy.onnx"
+    assert main(["bounds", str(cnn), "--method", "alpha", "--box", "0", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pyomo-nn: error: bound method 'alpha' supports chains of Dense and ReLU")
