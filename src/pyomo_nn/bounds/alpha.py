@@ -21,12 +21,10 @@ every neuron of a layer not read by a ReLU).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from pyomo_nn.bounds.container import widen
-from pyomo_nn.bounds.symbolic import symbolic_bounds
+from pyomo_nn.bounds.symbolic import relu_relaxation, symbolic_bounds
 from pyomo_nn.errors import UnsupportedNetworkError
 from pyomo_nn.ir import INPUT, Dense, Layer, Network, ReLU
 from pyomo_nn.tolerances import SYMBOLIC_ROUNDING
@@ -41,22 +39,14 @@ ALPHA_STEP = 0.1
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPSILON = 1e-8
 
-#: Target rows are optimised in chunks of at most this many (bounds memory at rows x width).
-ROW_CHUNK = 1024
+#: Target neurons are optimised in chunks of this many (two rows each, one per direction),
+#: which bounds the memory of the saved coefficients at rows x layer width.
+NEURON_CHUNK = 512
 
 Box = tuple[np.ndarray, np.ndarray]
 
-
-@dataclass(frozen=True)
-class _Step:
-    """One layer of the chain: a Dense map (``weight``, ``bias``) or a ReLU (both None)."""
-
-    weight: np.ndarray | None
-    bias: np.ndarray | None
-
-    @property
-    def is_relu(self) -> bool:
-        return self.weight is None
+#: One layer of a Dense/ReLU chain.
+Step = Dense | ReLU
 
 
 def alpha_bounds(network: Network, lower: np.ndarray, upper: np.ndarray) -> list[Box]:
@@ -67,12 +57,12 @@ def alpha_bounds(network: Network, lower: np.ndarray, upper: np.ndarray) -> list
     relu_boxes: dict[int, Box] = {}
     affine_index = 0
     for position, step in enumerate(steps):
-        if step.is_relu:
+        if isinstance(step, ReLU):
             relu_boxes[position] = result[affine_index - 1] if affine_index else (lower, upper)
             continue
-        if any(s.is_relu for s in steps[:position]):
+        if any(isinstance(s, ReLU) for s in steps[:position]):
             lo, hi = result[affine_index]
-            feeds_relu = position + 1 < len(steps) and steps[position + 1].is_relu
+            feeds_relu = position + 1 < len(steps) and isinstance(steps[position + 1], ReLU)
             rows = np.flatnonzero((lo < 0) & (hi > 0)) if feeds_relu else np.arange(lo.size)
             if rows.size:
                 new_lo, new_hi = widen(*_optimised_bounds(steps, position, rows, relu_boxes, lower, upper))
@@ -102,27 +92,19 @@ def _first_unsupported(network: Network) -> Layer | None:
     return None
 
 
-def _chain(network: Network) -> list[_Step]:
-    """The network as a chain of Dense/ReLU steps, or a clear error."""
+def _chain(network: Network) -> list[Step]:
+    """The network's layers, checked to form a Dense/ReLU chain (else a clear error)."""
     layer = _first_unsupported(network)
     if layer is not None:
         raise UnsupportedNetworkError(
             f"bound method 'alpha' supports chains of Dense and ReLU layers; layer "
             f"{layer.name!r} ({type(layer).__name__}) is not one; use method='symbolic' or 'lp'"
         )
-    steps = []
-    for layer in network.layers:
-        if isinstance(layer, Dense):
-            steps.append(
-                _Step(np.asarray(layer.weight, dtype=np.float64), np.asarray(layer.bias, dtype=np.float64))
-            )
-        else:
-            steps.append(_Step(None, None))
-    return steps
+    return list(network.layers)
 
 
 def _optimised_bounds(
-    steps: list[_Step],
+    steps: list[Step],
     position: int,
     rows: np.ndarray,
     relu_boxes: dict[int, Box],
@@ -136,8 +118,8 @@ def _optimised_bounds(
     bias = target.bias[rows]
     lows = np.empty(rows.size)
     ups = np.empty(rows.size)
-    for start in range(0, rows.size, max(1, ROW_CHUNK // 2)):
-        part = slice(start, min(rows.size, start + max(1, ROW_CHUNK // 2)))
+    for start in range(0, rows.size, NEURON_CHUNK):
+        part = slice(start, min(rows.size, start + NEURON_CHUNK))
         count = part.stop - part.start
         coefficients = np.vstack([weight[part], -weight[part]])
         constants = np.concatenate([bias[part], -bias[part]])
@@ -147,7 +129,7 @@ def _optimised_bounds(
 
 
 def _maximised_lower_bound(
-    steps: list[_Step],
+    steps: list[Step],
     coefficients: np.ndarray,
     constants: np.ndarray,
     relu_boxes: dict[int, Box],
@@ -185,10 +167,7 @@ class _ReluRelaxation:
 
     def __init__(self, lower: np.ndarray, upper: np.ndarray, rows: int) -> None:
         self.split = (lower < 0) & (upper > 0)
-        denominator = np.where(self.split, upper - lower, 1.0)
-        self.upper_slope = np.where(self.split, upper / denominator, (lower >= 0).astype(float))
-        self.upper_intercept = np.where(self.split, -upper * lower / denominator, 0.0)
-        start = np.where(self.split, (upper > -lower).astype(float), (lower >= 0).astype(float))
+        self.upper_slope, self.upper_intercept, start = relu_relaxation(lower, upper)
         self.alpha = np.tile(start, (rows, 1))
 
     def lower_slope(self) -> np.ndarray:
@@ -196,7 +175,7 @@ class _ReluRelaxation:
 
 
 def _bound_and_gradients(
-    steps: list[_Step],
+    steps: list[Step],
     coefficients: np.ndarray,
     constants: np.ndarray,
     relaxations: dict[int, _ReluRelaxation],
@@ -212,7 +191,7 @@ def _bound_and_gradients(
     saved: list[tuple[int, np.ndarray, np.ndarray]] = []
     for p in range(len(steps) - 1, -1, -1):
         step = steps[p]
-        if step.is_relu:
+        if isinstance(step, ReLU):
             relaxation = relaxations[p]
             slopes = np.where(current >= 0, relaxation.lower_slope(), relaxation.upper_slope)
             negative = np.minimum(current, 0.0)

@@ -79,8 +79,9 @@ def _layer_bounds(network: Network, index: int, boxes: dict[str, Box], maps: dic
     return lower, upper
 
 
-def _relu_relaxation(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per neuron: (upper slope, upper intercept, lower slope) of the ReLU's linear bounds."""
+def relu_relaxation(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per neuron: (upper slope, upper intercept, lower slope) of the ReLU's linear bounds
+    (DeepPoly's lower slope; :mod:`pyomo_nn.bounds.alpha` optimises it)."""
     split = (lower < 0) & (upper > 0)
     denominator = np.where(split, upper - lower, 1.0)
     upper_slope = np.where(split, upper / denominator, (lower >= 0).astype(float))
@@ -165,7 +166,7 @@ def _back_substitute(
             constant += coef.dot(coefficients, layer.offset)
             magnitude += coef.dot(coef.absolute(coefficients), np.abs(layer.offset))
         elif isinstance(layer, ReLU):
-            relaxed, shift, size = coef.relax(coefficients, maximise, *_relu_relaxation(*boxes[layer.input]))
+            relaxed, shift, size = coef.relax(coefficients, maximise, *relu_relaxation(*boxes[layer.input]))
             pending[layer.input] = coef.add(pending.get(layer.input), relaxed)
             constant += shift
             magnitude += size
