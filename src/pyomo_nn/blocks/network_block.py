@@ -200,7 +200,7 @@ class NetworkBlock(ScalarBlock):
     # -- construction -------------------------------------------------------------
     def _build(self) -> None:
         net, bounds = self._network, self._bounds
-        boxes = _tensor_boxes(net, bounds)
+        boxes = bounds.tensor_boxes(net)
         n_in = net.input_size
         lower, upper = bounds.input_lower, bounds.input_upper
         if lower.size != n_in:
@@ -307,10 +307,3 @@ def _set(var: pyo.Var, values: np.ndarray) -> None:
 
 def _values(var: pyo.Var, size: int) -> np.ndarray:
     return np.array([pyo.value(var[i], exception=False) or 0.0 for i in range(size)], dtype=np.float64)
-
-
-def _tensor_boxes(network: Network, bounds: Bounds) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Bounds of every IR tensor: affine layers from ``bounds``, the others by interval
-    arithmetic on their inputs' bounds (exact for ReLU, max pooling and Concat)."""
-    known = {name: bounds.of(name) for name in bounds.layer_names}
-    return network.interval_boxes(bounds.input_lower, bounds.input_upper, known)

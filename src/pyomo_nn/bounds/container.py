@@ -43,6 +43,12 @@ class Bounds:
         k = self.layer_names.index(layer_name)
         return self.lower[k], self.upper[k]
 
+    def tensor_boxes(self, network: Network) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Bounds of every IR tensor of ``network``: affine layers from these bounds, the others
+        by interval arithmetic on their inputs' bounds (exact for ReLU, max pooling and Concat)."""
+        known = {name: self.of(name) for name in self.layer_names}
+        return network.interval_boxes(self.input_lower, self.input_upper, known)
+
     def check_matches(self, network: Network) -> None:
         """Refuse bounds computed for a different network (stale bounds)."""
         if self.fingerprint != network.fingerprint():

@@ -16,18 +16,7 @@ import numpy as np
 from pyomo_nn.bounds import Bounds
 from pyomo_nn.bounds.backends import HighsBackend
 from pyomo_nn.bounds.relaxation import LayerProblem, layer_problem
-from pyomo_nn.ir import INPUT, Network, interval_image
-
-Box = tuple[np.ndarray, np.ndarray]
-
-
-def tensor_boxes(network: Network, bounds: Bounds) -> dict[str, Box]:
-    """Bounds of every tensor: affine layers from ``bounds``, the others by interval arithmetic."""
-    affine = dict(zip(bounds.layer_names, zip(bounds.lower, bounds.upper, strict=True), strict=True))
-    boxes: dict[str, Box] = {INPUT: (bounds.input_lower, bounds.input_upper)}
-    for layer in network.layers:
-        boxes[layer.name] = affine[layer.name] if layer.name in affine else interval_image(layer, boxes)
-    return boxes
+from pyomo_nn.ir import Network
 
 
 class OutputRelaxation:
@@ -36,7 +25,7 @@ class OutputRelaxation:
 
     def __init__(self, network: Network, bounds: Bounds) -> None:
         self.problem: LayerProblem = layer_problem(
-            network, tensor_boxes(network, bounds), network.layers[-1], integer=False
+            network, bounds.tensor_boxes(network), network.layers[-1], integer=False
         )
         self.backend = HighsBackend(self.problem)
 
