@@ -27,7 +27,9 @@ class Comparison:
     ``Comparison(net_a, net_b, domain)`` or with more networks before the domain (or
     ``domain=`` by keyword). ``bounds`` is a bound method name passed to
     :func:`~pyomo_nn.compute_bounds` (computed once per network and reused by every solve)
-    or one precomputed :class:`~pyomo_nn.Bounds` per network. ``names`` name the networks'
+    or one precomputed :class:`~pyomo_nn.Bounds` per network, which must hold over the whole
+    domain (their input box may be wider; the model's inputs always get the domain's box,
+    see :meth:`Bounds.check_covers`). ``names`` name the networks'
     blocks in the model and in reports (default ``net1``, ``net2``, ...).
     """
 
@@ -69,13 +71,17 @@ class Comparison:
                     compute_bounds(net, self.domain, method=request) for net in self.networks
                 )
             else:
-                self._bounds = tuple(request)
-                if len(self._bounds) != len(self.networks):
-                    raise ObjectiveConfigError(
-                        f"{len(self._bounds)} Bounds objects given for {len(self.networks)} networks"
-                    )
+                self._bounds = self._checked(tuple(request))
             self._bounds_time = time.perf_counter() - start
         return self._bounds
+
+    def _checked(self, given: tuple[Bounds, ...]) -> tuple[Bounds, ...]:
+        """Precomputed bounds, one per network, each for its network and covering the domain."""
+        if len(given) != len(self.networks):
+            raise ObjectiveConfigError(f"{len(given)} Bounds objects given for {len(self.networks)} networks")
+        for net, bounds in zip(self.networks, given, strict=True):
+            bounds.check_matches(net, self.domain)
+        return given
 
     def build(self, objective: Objective) -> Problem:
         """The model with every network's block, the shared input and the objective; add your

@@ -18,6 +18,7 @@ import pyomo.environ as pyo
 from numpy.typing import ArrayLike
 
 from pyomo_nn.blocks import NetworkBlock
+from pyomo_nn.blocks.components import constraint_rows
 from pyomo_nn.bounds import Bounds
 from pyomo_nn.domains import InputDomain
 from pyomo_nn.errors import (
@@ -96,10 +97,10 @@ class Problem:
         )
 
     def input_box(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per-input (lower, upper) of the shared input: the intersection of every block's box."""
-        lower = np.max([b.input_lower for b in self.bounds], axis=0)
-        upper = np.min([b.input_upper for b in self.bounds], axis=0)
-        return lower, upper
+        """Per-input (lower, upper) of the shared input: the domain's box (which every
+        network's bounds cover)."""
+        boxes = [block.input_box() for block in self.blocks]
+        return np.max([lower for lower, _ in boxes], axis=0), np.min([upper for _, upper in boxes], axis=0)
 
     def reference_logits(self, i: int, x: np.ndarray) -> np.ndarray:
         """Logits of network ``i`` at ``x`` from onnxruntime (numpy for a network built in code)."""
@@ -196,15 +197,12 @@ class Problem:
             raise ObjectiveConfigError(f"network names must be distinct, got {list(self.names)}")
         blocks = []
         for name, net, bounds in zip(self.names, self.networks, self.bounds, strict=True):
-            block = NetworkBlock(net, bounds)
+            block = NetworkBlock(net, bounds, self.domain)
             self.model.add_component(name, block)
             blocks.append(block)
         first = blocks[0]
-        self.model.shared_input = pyo.Constraint(
-            range(1, len(blocks)),
-            range(self.input_size),
-            rule=lambda _, b, i: blocks[b].inputs[i] == first.inputs[i],
-        )
+        pairs = [(b, i) for b in range(1, len(blocks)) for i in range(self.input_size)]
+        self.model.shared_input = constraint_rows(pairs, lambda b, i: blocks[b].inputs[i] == first.inputs[i])
         return blocks
 
     def _check_solver(self, name: str) -> None:

@@ -94,3 +94,9 @@ VNNLIB_MILP_MARGIN = 1e-3
 #: float64 sums of n products err by less than ``n * eps * sum |products|``; this is that
 #: factor per product (4 ulps).
 LP_CERTIFICATE_ROUNDING = 4 * 2.220446049250313e-16
+
+#: Precomputed bounds hold only over their input box; a domain must lie inside it
+#: (``Bounds.check_covers``). A domain may reach outside by at most this much, for float
+#: rounding of a box computed twice (e.g. ``x0 - eps`` from float32 data); the block then
+#: clips its inputs to the bounds' box, so every Big-M constant stays valid.
+DOMAIN_COVER_ATOL = 1e-9

@@ -11,8 +11,9 @@ from pyomo_nn.ir import Network
 class Verification(Comparison):
     """One network over ``domain``: ``Verification(net, domain).solve(objectives.Verify(x0))``.
 
-    ``bounds`` is a bound method name or a precomputed :class:`~pyomo_nn.Bounds`; the block is
-    called ``name`` in the model and in reports.
+    ``bounds`` is a bound method name or a precomputed :class:`~pyomo_nn.Bounds` covering the
+    domain (bounds over a narrower box are refused; the inputs get the domain's box); the
+    block is called ``name`` in the model and in reports.
     """
 
     def __init__(

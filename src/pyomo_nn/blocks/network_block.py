@@ -21,7 +21,8 @@ their constraints, any other gets variables ``<name>_values.y`` and equalities
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyomo.environ as pyo
@@ -29,9 +30,11 @@ from pyomo.common.gc_manager import PauseGC
 from pyomo.core.base.block import ScalarBlock
 from pyomo.core.expr.numeric_expr import LinearExpression
 
+from pyomo_nn.blocks.components import bounded_var, constraint_rows
 from pyomo_nn.blocks.max_pool import MaxPoolEncoding, encode_max_pool, warm_start_max_pool
 from pyomo_nn.blocks.stats import LayerStats
 from pyomo_nn.bounds import Bounds
+from pyomo_nn.domains import InputDomain
 from pyomo_nn.errors import ShapeMismatchError, UnboundedDomainError
 from pyomo_nn.ir import (
     INPUT,
@@ -73,6 +76,10 @@ class _Affine:
     def identity(cls, variables: list) -> _Affine:
         return cls(SparseMatrix.identity(len(variables)), np.zeros(len(variables)), variables)
 
+    def __deepcopy__(self, memo: dict[int, object]) -> _Affine:
+        """A copy over the copied variables (``model.clone()``), sharing the constant arrays."""
+        return replace(self, vars=copy.deepcopy(self.vars, memo))
+
     def expression(self, j: int) -> LinearExpression:
         columns, values = self.matrix.row(j)
         return LinearExpression(
@@ -87,13 +94,19 @@ class NetworkBlock(ScalarBlock):
 
     Use it like any Block: ``m.nn = NetworkBlock(net, bounds)``; several blocks may share a
     model, and the user's own constraints may tie ``inputs``/``outputs`` to anything.
+    The inputs are bounded by the bounds' input box, or by ``domain`` when one is given (the
+    bounds must then cover it, :meth:`Bounds.check_covers`).
+
+    The block pickles and clones with its model: a clone shares the (immutable) network and
+    bounds and refers to its own variables.
     """
 
-    def __init__(self, network: Network, bounds: Bounds) -> None:
+    def __init__(self, network: Network, bounds: Bounds, domain: InputDomain | None = None) -> None:
         super().__init__(concrete=True)
-        bounds.check_matches(network)
+        bounds.check_matches(network, domain)
         self._network = network
         self._bounds = bounds
+        self._input_box = _input_box(network, bounds, domain)
         self._stats: list[LayerStats] = []
         self._pre_activations: dict[str, tuple[_Affine, np.ndarray, np.ndarray]] = {}
         self._max_pools: dict[str, MaxPoolEncoding] = {}
@@ -112,6 +125,12 @@ class NetworkBlock(ScalarBlock):
     def stats(self) -> tuple[LayerStats, ...]:
         return tuple(self._stats)
 
+    def input_box(self) -> tuple[np.ndarray, np.ndarray]:
+        """The (lower, upper) bounds the block gave its inputs: the domain's box if one was
+        given, else the bounds' input box."""
+        lower, upper = self._input_box
+        return lower.copy(), upper.copy()
+
     def input_values(self) -> np.ndarray:
         """Current values of ``inputs`` as a flat array (after a solve: the solution)."""
         return _values(self.inputs, self._network.input_size)
@@ -128,7 +147,7 @@ class NetworkBlock(ScalarBlock):
         (HiGHS, CBC, Gurobi, ...) then always hold an incumbent, even at a time limit.
         """
         net = self._network
-        lower, upper = self._bounds.input_lower, self._bounds.input_upper
+        lower, upper = self._input_box
         centre = (lower + upper) / 2
         point = np.empty(net.input_size)
         for i in range(net.input_size):
@@ -202,15 +221,7 @@ class NetworkBlock(ScalarBlock):
         net, bounds = self._network, self._bounds
         boxes = bounds.tensor_boxes(net)
         n_in = net.input_size
-        lower, upper = bounds.input_lower, bounds.input_upper
-        if lower.size != n_in:
-            raise ShapeMismatchError(f"bounds have {lower.size} inputs but the network has {n_in}")
-        if not (np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))):
-            raise UnboundedDomainError(
-                "the domain leaves some inputs unbounded, so no Big-M constant exists; "
-                "give every input finite lower and upper bounds (e.g. Box(0, 1))"
-            )
-        self.inputs = pyo.Var(range(n_in), bounds=lambda _, i: (float(lower[i]), float(upper[i])))
+        self.inputs = bounded_var(range(n_in), *self._input_box)
         piecewise = [layer.name for layer in net.layers if isinstance(layer, PiecewiseLayer)]
         self.layers = pyo.Block(piecewise)
         tensors: dict[str, list | _Affine] = {INPUT: [self.inputs[i] for i in range(n_in)]}
@@ -240,9 +251,8 @@ class NetworkBlock(ScalarBlock):
             self._copy_to_outputs(tensors[final], boxes[final])
 
     def _affine_outputs(self, layer: AffineLayer, affine: _Affine, box: tuple, is_output: bool) -> list:
-        lower, upper = box
-        n = lower.size
-        var = pyo.Var(range(n), bounds=lambda _, k: (float(lower[k]), float(upper[k])))
+        n = box[0].size
+        var = bounded_var(range(n), *box)
         if is_output:
             self.outputs = var
             owner = self
@@ -250,7 +260,7 @@ class NetworkBlock(ScalarBlock):
             owner = pyo.Block()
             self.add_component(f"{layer.name}_values", owner)
             owner.y = var
-        owner.affine = pyo.Constraint(range(n), rule=lambda _, k: (0.0, affine.expression(k) - var[k], 0.0))
+        owner.affine = constraint_rows(range(n), lambda k: (0.0, affine.expression(k) - var[k], 0.0))
         self._stats.append(LayerStats(layer.name, _AFFINE_KINDS[type(layer).__name__], n, 0, 0, 0, n, n))
         return [var[k] for k in range(n)]
 
@@ -262,20 +272,20 @@ class NetworkBlock(ScalarBlock):
         active = np.flatnonzero(lower >= 0).tolist()
         dead = np.flatnonzero(upper <= 0).tolist()
         split = np.flatnonzero((lower < 0) & (upper > 0)).tolist()
-        block.h = pyo.Var(range(n), bounds=lambda _, j: (0.0, max(float(upper[j]), 0.0)))
+        block.h = bounded_var(range(n), np.zeros(n), np.maximum(upper, 0.0))
         for j in dead:
             block.h[j].fix(0.0)
-        block.linear = pyo.Constraint(active, rule=lambda _, j: (0.0, pre.expression(j) - block.h[j], 0.0))
-        block.hbar = pyo.Var(split, bounds=lambda _, j: (0.0, -float(lower[j])))
+        block.linear = constraint_rows(active, lambda j: (0.0, pre.expression(j) - block.h[j], 0.0))
+        block.hbar = bounded_var(split, np.zeros(n), -lower)
         block.z = pyo.Var(split, domain=pyo.Binary)
-        block.pre_activation = pyo.Constraint(
-            split, rule=lambda _, j: (0.0, pre.expression(j) - block.h[j] + block.hbar[j], 0.0)
+        block.pre_activation = constraint_rows(
+            split, lambda j: (0.0, pre.expression(j) - block.h[j] + block.hbar[j], 0.0)
         )
-        block.active_bound = pyo.Constraint(
-            split, rule=lambda _, j: block.h[j] - float(upper[j]) * block.z[j] <= 0.0
+        block.active_bound = constraint_rows(
+            split, lambda j: block.h[j] - float(upper[j]) * block.z[j] <= 0.0
         )
-        block.inactive_bound = pyo.Constraint(
-            split, rule=lambda _, j: block.hbar[j] + float(lower[j]) * (1 - block.z[j]) <= 0.0
+        block.inactive_bound = constraint_rows(
+            split, lambda j: block.hbar[j] + float(lower[j]) * (1 - block.z[j]) <= 0.0
         )
         variables = n - len(dead) + 2 * len(split)
         constraints = len(active) + 3 * len(split)
@@ -287,9 +297,26 @@ class NetworkBlock(ScalarBlock):
         return [block.h[j] for j in range(n)]
 
     def _copy_to_outputs(self, values: list, box: tuple) -> None:
-        lower, upper = box
-        self.outputs = pyo.Var(range(len(values)), bounds=lambda _, k: (float(lower[k]), float(upper[k])))
-        self.output_copy = pyo.Constraint(range(len(values)), rule=lambda _, k: self.outputs[k] == values[k])
+        self.outputs = bounded_var(range(len(values)), *box)
+        self.output_copy = constraint_rows(range(len(values)), lambda k: self.outputs[k] == values[k])
+
+
+def _input_box(network: Network, bounds: Bounds, domain: InputDomain | None) -> tuple[np.ndarray, np.ndarray]:
+    """The inputs' box: the domain's, clipped to the bounds' box (which covers it up to a
+    rounding tolerance, so the Big-M constants hold everywhere in it), else the bounds' box."""
+    n_in = network.input_size
+    lower, upper = bounds.input_lower, bounds.input_upper
+    if lower.size != n_in:
+        raise ShapeMismatchError(f"bounds have {lower.size} inputs but the network has {n_in}")
+    if domain is not None:
+        domain_lower, domain_upper = domain.box(n_in)
+        lower, upper = np.maximum(domain_lower, lower), np.minimum(domain_upper, upper)
+    if not (np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))):
+        raise UnboundedDomainError(
+            "the domain leaves some inputs unbounded, so no Big-M constant exists; "
+            "give every input finite lower and upper bounds (e.g. Box(0, 1))"
+        )
+    return np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
 
 
 def _as_vars(source: list | _Affine) -> list:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pyomo_nn.domains import InputDomain
 from pyomo_nn.errors import StaleBoundsError
 from pyomo_nn.ir import Network
-from pyomo_nn.tolerances import BOUND_SAFETY_ABS, BOUND_SAFETY_REL
+from pyomo_nn.tolerances import BOUND_SAFETY_ABS, BOUND_SAFETY_REL, DOMAIN_COVER_ATOL
 
 
 def widen(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -26,7 +27,9 @@ def widen(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 class Bounds:
     """Per affine layer k (output layer included): ``lower[k] <= W_k h + b_k <= upper[k]``
     for every input of the domain. ``layer_names[k]`` is the IR name of that layer (the k-th
-    of ``network.affine_layers``: Dense, Conv2d, AvgPool2d, Elementwise, Add)."""
+    of ``network.affine_layers``: Dense, Conv2d, AvgPool2d, Elementwise, Add).
+    ``input_lower``/``input_upper`` is the input box they hold over: valid for any domain
+    inside it (see :meth:`check_covers`). Immutable, so a deep copy shares it."""
 
     input_lower: np.ndarray
     input_upper: np.ndarray
@@ -37,6 +40,10 @@ class Bounds:
     fingerprint: str
     seconds: float = 0.0
     layer_seconds: tuple[float, ...] | None = None
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Bounds:
+        """The bounds themselves: they are immutable, so copies of models can share them."""
+        return self
 
     def of(self, layer_name: str) -> tuple[np.ndarray, np.ndarray]:
         """(lower, upper) bounds of the outputs of the affine layer called ``layer_name``."""
@@ -49,13 +56,40 @@ class Bounds:
         known = {name: self.of(name) for name in self.layer_names}
         return network.interval_boxes(self.input_lower, self.input_upper, known)
 
-    def check_matches(self, network: Network) -> None:
-        """Refuse bounds computed for a different network (stale bounds)."""
+    def check_matches(self, network: Network, domain: InputDomain | None = None) -> None:
+        """Refuse bounds computed for a different network, or (with ``domain``) over an input
+        box that does not contain the domain's: both would be stale bounds."""
         if self.fingerprint != network.fingerprint():
             raise StaleBoundsError(
                 f"these {self.method} bounds were computed for a different network (fingerprint "
                 f"{self.fingerprint[:12]}..., this network {network.fingerprint()[:12]}...); "
                 "recompute them with compute_bounds(network, domain)"
+            )
+        if domain is not None:
+            self.check_covers(*domain.box(network.input_size))
+
+    def check_covers(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Refuse bounds whose input box does not contain the box ``[lower, upper]`` (up to
+        :data:`~pyomo_nn.tolerances.DOMAIN_COVER_ATOL`): they do not hold over all of it, so
+        an answer could miss inputs outside their box, or a "certified" claim be false.
+        A wider input box is fine: bounds over a superset hold over any subset."""
+        lower = np.asarray(lower, dtype=np.float64).ravel()
+        upper = np.asarray(upper, dtype=np.float64).ravel()
+        if lower.size != self.input_lower.size:
+            raise StaleBoundsError(
+                f"these bounds are for {self.input_lower.size} inputs but the domain has {lower.size}; "
+                "recompute them with compute_bounds(network, domain)"
+            )
+        outside = (lower < self.input_lower - DOMAIN_COVER_ATOL) | (
+            upper > self.input_upper + DOMAIN_COVER_ATOL
+        )
+        if np.any(outside):
+            i = int(np.flatnonzero(outside)[0])
+            raise StaleBoundsError(
+                f"these {self.method} bounds hold for inputs in a box that does not contain the "
+                f"domain: {int(np.count_nonzero(outside))} inputs reach outside it (first: input {i}, "
+                f"domain [{lower[i]:g}, {upper[i]:g}], bounds [{self.input_lower[i]:g}, "
+                f"{self.input_upper[i]:g}]); recompute them with compute_bounds(network, domain)"
             )
 
     def save(self, path: str | os.PathLike[str]) -> None:

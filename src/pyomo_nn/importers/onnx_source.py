@@ -26,6 +26,11 @@ class OnnxSource:
     logits_name: str
     _session: object | None = field(default=None, repr=False)
 
+    def __getstate__(self) -> dict[str, object]:
+        """Everything but the onnxruntime session, which cannot be pickled or copied: a
+        pickled or copied source opens its own session on first use."""
+        return {**self.__dict__, "_session": None}
+
     def run(self, x: np.ndarray) -> np.ndarray:
         """Logits computed by onnxruntime for a batch of flat inputs, shape (batch, n_out)."""
         session = self._inference_session()

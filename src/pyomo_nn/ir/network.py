@@ -31,6 +31,9 @@ class Network:
     ``output_activation`` records a trailing softmax/sigmoid of the source model, which
     blocks do not encode (objectives that need probabilities apply it themselves).
     ``input_shape`` is the per-sample shape of the source tensor (batch dimension removed).
+
+    A network is immutable, so a deep copy (e.g. by Pyomo's ``model.clone()``) shares it, as
+    Pyomo shares its global sets; pickling copies it, without the source's onnxruntime session.
     """
 
     layers: tuple[Layer, ...]
@@ -59,6 +62,10 @@ class Network:
                     )
             sizes[layer.name] = layer.output_size(*(sizes[source] for source in layer.inputs))
         object.__setattr__(self, "sizes", sizes)
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Network:
+        """The network itself: it is immutable, so copies of the models using it can share it."""
+        return self
 
     @classmethod
     def mlp(cls, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> Network:

@@ -9,6 +9,7 @@ import numpy as np
 import pyomo.environ as pyo
 from numpy.typing import ArrayLike
 
+from pyomo_nn.blocks.components import bounded_var, constraint_rows
 from pyomo_nn.errors import ObjectiveConfigError, ShapeMismatchError
 from pyomo_nn.objectives.base import Evaluation, Objective, check_class
 from pyomo_nn.tolerances import CLASS_MARGIN
@@ -55,14 +56,14 @@ class Adversarial(Objective):
         x, x0, block = problem.x, self.x0, problem.block
         outputs = problem.outputs(0)
         others = [k for k in range(problem.networks[0].output_size) if k != self.target]
-        block.target_wins = pyo.Constraint(
-            others, rule=lambda _, k: outputs[self.target] >= outputs[k] + self.margin
+        block.target_wins = constraint_rows(
+            others, lambda k: outputs[self.target] >= outputs[k] + self.margin
         )
         lower, upper = problem.input_box()
         reach = np.maximum(np.abs(lower - x0), np.abs(upper - x0))
         inputs = range(x0.size)
         if self.norm == "l1":
-            block.distance = pyo.Var(inputs, bounds=lambda _, i: (0.0, float(reach[i])))
+            block.distance = bounded_var(inputs, np.zeros(x0.size), reach)
             distance = block.distance
             block.objective = pyo.Objective(
                 expr=pyo.quicksum(distance[i] for i in inputs), sense=pyo.minimize
@@ -71,8 +72,8 @@ class Adversarial(Objective):
             block.radius = pyo.Var(bounds=(0.0, float(np.max(reach))))
             distance = {i: block.radius for i in inputs}
             block.objective = pyo.Objective(expr=block.radius, sense=pyo.minimize)
-        block.distance_above = pyo.Constraint(inputs, rule=lambda _, i: x[i] - float(x0[i]) <= distance[i])
-        block.distance_below = pyo.Constraint(inputs, rule=lambda _, i: float(x0[i]) - x[i] <= distance[i])
+        block.distance_above = constraint_rows(inputs, lambda i: x[i] - float(x0[i]) <= distance[i])
+        block.distance_below = constraint_rows(inputs, lambda i: float(x0[i]) - x[i] <= distance[i])
 
     def evaluate(self, problem: Problem, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
         values = logits[0]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
+from pyomo_nn.blocks.components import bounded_var, constraint_rows
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -49,16 +51,14 @@ def add_maximised_abs(block: pyo.Block, name: str, differences: Sequence[Differe
     """Add ``<name>_abs[k]`` (t), ``<name>_positive[k]`` (s) and their constraints to ``block``."""
     differences = tuple(differences)
     n = len(differences)
-    t = pyo.Var(
-        range(n),
-        bounds=lambda _, k: (0.0, max(abs(differences[k].lower), abs(differences[k].upper))),
-    )
+    reach = [max(abs(d.lower), abs(d.upper)) for d in differences]
+    t = bounded_var(range(n), np.zeros(n), reach)
     split = [k for k, d in enumerate(differences) if d.lower < 0 < d.upper]
     positive = pyo.Var(split, domain=pyo.Binary)
     block.add_component(f"{name}_abs", t)
     block.add_component(f"{name}_positive", positive)
 
-    def upper_by_positive_branch(_: pyo.Block, k: int) -> object:
+    def upper_by_positive_branch(k: int) -> object:
         d = differences[k]
         if d.upper <= 0:
             return pyo.Constraint.Skip
@@ -66,7 +66,7 @@ def add_maximised_abs(block: pyo.Block, name: str, differences: Sequence[Differe
             return t[k] <= d.expr
         return t[k] <= d.expr + 2.0 * (-d.lower) * (1 - positive[k])
 
-    def upper_by_negative_branch(_: pyo.Block, k: int) -> object:
+    def upper_by_negative_branch(k: int) -> object:
         d = differences[k]
         if d.lower >= 0:
             return pyo.Constraint.Skip
@@ -74,8 +74,8 @@ def add_maximised_abs(block: pyo.Block, name: str, differences: Sequence[Differe
             return t[k] <= -d.expr
         return t[k] <= -d.expr + 2.0 * d.upper * positive[k]
 
-    block.add_component(f"{name}_abs_positive", pyo.Constraint(range(n), rule=upper_by_positive_branch))
-    block.add_component(f"{name}_abs_negative", pyo.Constraint(range(n), rule=upper_by_negative_branch))
+    block.add_component(f"{name}_abs_positive", constraint_rows(range(n), upper_by_positive_branch))
+    block.add_component(f"{name}_abs_negative", constraint_rows(range(n), upper_by_negative_branch))
     return MaximisedAbs(t, positive, differences)
 
 
@@ -111,12 +111,12 @@ def add_softmax(
     p_lower = np.exp(lower - s_max)
     p_upper = np.minimum(1.0, np.exp(upper - s_min))
     n = lower.size
-    p = pyo.Var(range(n), bounds=lambda _, k: (float(p_lower[k]), float(p_upper[k])))
+    p = bounded_var(range(n), p_lower, p_upper)
     s = pyo.Var(bounds=(s_min, s_max))
     block.add_component(f"{name}_probability", p)
     block.add_component(f"{name}_log_partition", s)
     block.add_component(
-        f"{name}_softmax", pyo.Constraint(range(n), rule=lambda _, k: p[k] == pyo.exp(logits[k] - s))
+        f"{name}_softmax", constraint_rows(range(n), lambda k: p[k] == pyo.exp(logits[k] - s))
     )
     block.add_component(f"{name}_sums_to_one", pyo.Constraint(expr=pyo.quicksum(p[k] for k in range(n)) == 1))
     return SoftmaxVars(p, s, p_lower, p_upper)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyomo.environ as pyo
 
+from pyomo_nn.blocks.components import constraint_rows
 from pyomo_nn.errors import IncompatibleNetworksError, ObjectiveConfigError
 from pyomo_nn.ir import ReLU
 from pyomo_nn.objectives.base import Evaluation, Objective
@@ -68,11 +69,11 @@ class MaxFlip(Objective):
             )
             for index, j in neurons
         }
-        block.flip_needs_one_inactive = pyo.Constraint(
-            neurons, rule=lambda _, layer, j: block.flip[layer, j] + sum(states[layer, j]) <= 2
+        block.flip_needs_one_inactive = constraint_rows(
+            neurons, lambda layer, j: block.flip[layer, j] + sum(states[layer, j]) <= 2
         )
-        block.flip_needs_one_active = pyo.Constraint(
-            neurons, rule=lambda _, layer, j: block.flip[layer, j] <= sum(states[layer, j])
+        block.flip_needs_one_active = constraint_rows(
+            neurons, lambda layer, j: block.flip[layer, j] <= sum(states[layer, j])
         )
         margins = []
         for side, network_block in enumerate((first, second)):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyomo.environ as pyo
 
+from pyomo_nn.blocks.components import constraint_rows
 from pyomo_nn.errors import ObjectiveConfigError
 from pyomo_nn.objectives.base import Evaluation, Objective, check_class
 from pyomo_nn.tolerances import CLASS_MARGIN
@@ -61,9 +62,9 @@ class MaxOut(Objective):
             if k != self.classes[i]
         ]
         outputs = [problem.outputs(i) for i in range(len(problem.networks))]
-        problem.block.chosen_class_wins = pyo.Constraint(
+        problem.block.chosen_class_wins = constraint_rows(
             pairs,
-            rule=lambda _, i, k: outputs[i][k] + self.tolerance <= outputs[i][self.classes[i]],
+            lambda i, k: outputs[i][k] + self.tolerance <= outputs[i][self.classes[i]],
         )
         problem.block.objective = pyo.Objective(
             expr=pyo.quicksum(outputs[i][c] for i, c in enumerate(self.classes)), sense=pyo.maximize

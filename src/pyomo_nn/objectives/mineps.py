@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyomo.environ as pyo
 
+from pyomo_nn.blocks.components import constraint_rows
 from pyomo_nn.domains import LinfBall
 from pyomo_nn.errors import ObjectiveConfigError
 from pyomo_nn.objectives.base import Evaluation, Objective, check_class
@@ -73,24 +74,18 @@ class MinEps(Objective):
         lower, upper = problem.output_bounds(1)
         block = problem.block
         block.eps = pyo.Var(bounds=(0.0, ball.eps))
-        block.within_eps_above = pyo.Constraint(
-            range(x0.size), rule=lambda _, i: x[i] - float(x0[i]) <= block.eps
-        )
-        block.within_eps_below = pyo.Constraint(
-            range(x0.size), rule=lambda _, i: float(x0[i]) - x[i] <= block.eps
-        )
-        block.first_chooses_c0 = pyo.Constraint(
-            others, rule=lambda _, k: first[c0] >= first[k] + CLASS_MARGIN
-        )
+        block.within_eps_above = constraint_rows(range(x0.size), lambda i: x[i] - float(x0[i]) <= block.eps)
+        block.within_eps_below = constraint_rows(range(x0.size), lambda i: float(x0[i]) - x[i] <= block.eps)
+        block.first_chooses_c0 = constraint_rows(others, lambda k: first[c0] >= first[k] + CLASS_MARGIN)
         block.second_prefers = pyo.Var(others, domain=pyo.Binary)
         b = block.second_prefers
         big_below = {k: max(0.0, CLASS_MARGIN - (lower[k] - upper[c0])) for k in others}
         big_above = {k: max(0.0, (upper[k] - lower[c0]) - CLASS_MARGIN) for k in others}
-        block.second_prefers_if_chosen = pyo.Constraint(
-            others, rule=lambda _, k: second[k] - second[c0] >= CLASS_MARGIN - big_below[k] * (1 - b[k])
+        block.second_prefers_if_chosen = constraint_rows(
+            others, lambda k: second[k] - second[c0] >= CLASS_MARGIN - big_below[k] * (1 - b[k])
         )
-        block.second_prefers_only_if_chosen = pyo.Constraint(
-            others, rule=lambda _, k: second[k] - second[c0] <= CLASS_MARGIN + big_above[k] * b[k]
+        block.second_prefers_only_if_chosen = constraint_rows(
+            others, lambda k: second[k] - second[c0] <= CLASS_MARGIN + big_above[k] * b[k]
         )
         block.second_errs = pyo.Constraint(expr=pyo.quicksum(b[k] for k in others) >= 1)
         block.objective = pyo.Objective(expr=block.eps, sense=pyo.minimize)
