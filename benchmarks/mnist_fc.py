@@ -9,7 +9,12 @@ can take a few hours on 2 cores; run it in the background::
     nohup python benchmarks/mnist_fc.py --out /tmp/mnist_fc.csv > /tmp/mnist_fc.log 2>&1 &
     python benchmarks/mnist_fc.py --nets 256x2            # the 30 instances of the smallest net
 
-Options: ``--nets`` (any of 256x2 256x4 256x6), ``--out`` (one CSV row per instance),
+The data (networks, properties, instance list and the 2021 answers by majority vote) is the
+VNN-COMP 2021 ``mnistfc`` benchmark, from https://github.com/stanleybak/vnncomp2021, folder
+``benchmarks/mnistfc`` (gunzip the files there); ``../shared/bench/README.md`` describes the
+copy read by default. ``--data DIR`` reads it from another folder.
+
+Options: ``--data``, ``--nets`` (any of 256x2 256x4 256x6), ``--out`` (one CSV row per instance),
 ``--result-dir`` (competition result files), ``--workers`` (parallel MILP processes),
 ``--verbose`` (every progress line of every instance), ``--skip-unknown`` (leave out the
 instances no 2021 tool answered, counting them as unanswered: they would cost their full
@@ -24,6 +29,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from pyomo_nn.cli.outputs import check_output_file
+from pyomo_nn.errors import PyomoNNError
 from pyomo_nn.vnnlib.bench import (
     InstanceResult,
     read_expected,
@@ -35,6 +42,9 @@ from pyomo_nn.vnnlib.bench import (
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "mnist_fc"
 NETS = ("256x2", "256x4", "256x6")
+INSTANCES = "mnistfc_instances.csv"
+EXPECTED = "expected_2021_by_vote.csv"
+SOURCE = "https://github.com/stanleybak/vnncomp2021 (folder benchmarks/mnistfc)"
 
 #: Verified / falsified of the 89 instances with a known or open answer by the best 2021 tools.
 TOOLS_2021 = (
@@ -45,6 +55,9 @@ TOOLS_2021 = (
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", type=Path, default=BENCH, help=f"folder with {INSTANCES} and {EXPECTED} (default {BENCH})"
     )
     parser.add_argument("--nets", nargs="+", default=list(NETS), choices=NETS)
     parser.add_argument("--out", help="CSV file, one row per instance")
@@ -57,15 +70,40 @@ def main() -> int:
         help="do not run the instances no 2021 tool answered (counted as unanswered)",
     )
     args = parser.parse_args()
-    if not BENCH.is_dir():
-        print(f"benchmark data not found at {BENCH}", file=sys.stderr)
-        return 1
+    missing = missing_data(args.data)
+    if missing:
+        print(missing, file=sys.stderr)
+        return 2
+    try:
+        return run(args)
+    except PyomoNNError as error:
+        print(f"mnist_fc: {error}", file=sys.stderr)
+        return 2
+
+
+def missing_data(folder: Path) -> str | None:
+    """Why ``folder`` cannot be the benchmark's data, with where to get it; None when it can."""
+    absent = [name for name in (INSTANCES, EXPECTED) if not (folder / name).is_file()]
+    if not absent:
+        return None
+    return (
+        f"mnist_fc: benchmark data not found: {', '.join(absent)} missing in {folder}.\n"
+        f"The data is the VNN-COMP 2021 mnist_fc benchmark from {SOURCE}: the networks "
+        f"mnist-net_256x{{2,4,6}}.onnx, the prop_*.vnnlib files and {INSTANCES}, with {EXPECTED} "
+        "(the 2021 tools' answers by majority vote; ../shared/bench/README.md). Put it in "
+        f"{BENCH} (the default) or pass --data DIR."
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the selected instances and print the tables."""
+    check_output_file(args.out, "--out")
     instances = [
         instance
-        for instance in read_instances(BENCH / "mnistfc_instances.csv")
+        for instance in read_instances(args.data / INSTANCES)
         if any(f"_{net}." in instance.network.name for net in args.nets)
     ]
-    expected = read_expected(BENCH / "expected_2021_by_vote.csv")
+    expected = read_expected(args.data / EXPECTED)
     skipped = []
     if args.skip_unknown:
         skipped = [instance for instance in instances if expected.get(instance.key) == "unknown"]

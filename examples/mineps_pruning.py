@@ -5,7 +5,8 @@ smallest eps such that some x with ||x - x_d||_inf <= eps is still classified d 
 bundled 64-32-32-10 network but not by its copy with p % of the weights set to 0 (the
 thesis' Rounder, ``pnn.prune``). Prints a table (eps per digit and pruning level, with the
 pruned network's test accuracy) and, with matplotlib installed (``pip install
-'pyomo-nn[plots]'``), draws it as a PNG like the thesis' Figure 4.8.
+'pyomo-nn[plots]'``), draws it as a PNG like the thesis' Figure 4.8, written to
+``examples/output/mineps_pruning.png`` (``--out DIR`` chooses another folder).
 
 Searches stop at ``--max-eps``: an infeasible model *certifies* that no input within that
 radius separates the two networks (shown as ``>0.1``). A time limit leaves the best eps
@@ -18,12 +19,16 @@ found with its gap (shown as ``~eps``).
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
 import pyomo_nn as pnn
 from pyomo_nn import objectives as obj
 from pyomo_nn.bundled import digits_test_set, load_digits_network
+
+#: Where the figure goes by default: a git-ignored folder next to this script.
+OUTPUT = Path(__file__).resolve().parent / "output"
 
 
 def parse_args() -> argparse.Namespace:
@@ -33,12 +38,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-eps", type=float, default=0.1, help="largest radius searched")
     parser.add_argument("--bounds", default="symbolic", help="bound method (default symbolic)")
     parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per MinEps solve")
-    parser.add_argument("--png", default="mineps_pruning.png", help="figure to write (needs matplotlib)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=OUTPUT,
+        help="folder for the figure mineps_pruning.png (needs matplotlib; default: examples/output)",
+    )
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
     net = load_digits_network("64-32-32-10")
     images, labels = digits_test_set()
     starts = {d: int(np.flatnonzero((labels == d) & (net.predict(images) == d))[0]) for d in args.digits}
@@ -106,8 +117,9 @@ def draw(
     left.legend(loc="upper left", fontsize="small")
     right.legend(loc="upper right", fontsize="small")
     figure.tight_layout()
-    figure.savefig(args.png, dpi=120)
-    print(f"wrote {args.png}")
+    png = args.out / "mineps_pruning.png"
+    figure.savefig(png, dpi=120)
+    print(f"wrote {png}")
 
 
 if __name__ == "__main__":

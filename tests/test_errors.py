@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import re
+from pathlib import Path
 
 import numpy as np
 import pyomo.environ as pyo
@@ -10,7 +13,11 @@ import pytest
 from onnx import helper
 
 import pyomo_nn as pnn
+import pyomo_nn.errors
 from conftest import DATA, make_onnx, random_mlp
+from pyomo_nn import objectives as obj
+from pyomo_nn.cli.outputs import check_output_file
+from pyomo_nn.vnnlib.bench import read_instances
 
 W = np.ones((3, 2), dtype=np.float32)
 
@@ -103,7 +110,7 @@ def test_unbounded_domain_has_no_bounds_and_no_block():
 
 def test_unknown_bound_method():
     net = random_mlp([2, 3, 1])
-    with pytest.raises(ValueError, match="interval"):
+    with pytest.raises(pnn.InvalidArgumentError, match="interval"):
         pnn.compute_bounds(net, pnn.Box(0, 1), method="magic")
 
 
@@ -152,3 +159,247 @@ def test_bad_solver_config(tmp_path):
         pnn.SolverConfig.from_file(path)
     with pytest.raises(pnn.SolverConfigError, match="time_limit"):
         pnn.SolverConfig(time_limit=-1)
+
+
+# --- typed errors for every bad argument (issue 10, part 4) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda net: pnn.compute_bounds(net, pnn.Box(0, 1), method="symbolik"),
+            pnn.InvalidArgumentError,
+            "symbolic",
+        ),
+        (lambda net: pnn.compute_bounds(net, None), pnn.InvalidArgumentTypeError, "input domain"),
+        (
+            lambda net: pnn.compute_bounds(net, pnn.Box(0, 1), time_limit=0),
+            pnn.InvalidArgumentError,
+            "positive",
+        ),
+        (lambda net: pnn.compute_bounds(net, pnn.Box(0, 1), time_limit=-1), pnn.InvalidArgumentError, "None"),
+        (lambda net: pnn.prune(net, percent=150), pnn.InvalidArgumentError, "between 0 and 100"),
+        (lambda net: pnn.prune(net, eps=-1), pnn.InvalidArgumentError, ">= 0"),
+        (lambda net: pnn.prune(net, eps=float("nan")), pnn.InvalidArgumentError, ">= 0"),
+        (lambda net: pnn.prune(net), pnn.InvalidArgumentError, "exactly one"),
+        (lambda net: pnn.prune(net, percent="5"), pnn.InvalidArgumentTypeError, "percent must be a number"),
+        (lambda net: pnn.Box("a", 1), pnn.InvalidArgumentTypeError, "Box lower"),
+        (lambda net: pnn.LinfBall(np.zeros(2), "0.1"), pnn.InvalidArgumentTypeError, "eps"),
+        (lambda net: pnn.LinfBall("abc", 0.1), pnn.InvalidArgumentTypeError, "centre"),
+        (lambda net: pnn.Neighbourhood(np.zeros((4, 4)), 0.1, radius=1.5), pnn.InvalidArgumentError, "whole"),
+        (
+            lambda net: pnn.Neighbourhood(np.zeros((4, 4)), 0.1, radius="2"),
+            pnn.InvalidArgumentTypeError,
+            "radius",
+        ),
+    ],
+    ids=[
+        "method",
+        "domain-none",
+        "time-limit-0",
+        "time-limit-negative",
+        "percent-150",
+        "eps-negative",
+        "eps-nan",
+        "no-amount",
+        "percent-str",
+        "box-str",
+        "eps-str",
+        "centre-str",
+        "radius-fraction",
+        "radius-str",
+    ],
+)
+def test_bad_arguments_raise_typed_errors(call, error, message):
+    """Each raised a bare ValueError/TypeError, or nothing (time_limit=0 meant 'no limit', a
+    fractional radius was truncated, eps=NaN pruned nothing)."""
+    with pytest.raises(error, match=message) as info:
+        call(random_mlp([2, 3, 1]))
+    assert isinstance(info.value, pnn.PyomoNNError)
+
+
+def test_argument_errors_still_match_the_builtin_they_replace():
+    assert issubclass(pnn.InvalidArgumentError, ValueError)
+    assert issubclass(pnn.InvalidArgumentTypeError, TypeError)
+    assert issubclass(pnn.InvalidArgumentTypeError, ValueError)
+    assert issubclass(pnn.OutputFileError, OSError)
+
+
+def test_binary_vnnlib_file_is_an_invalid_vnnlib_error(tmp_path):
+    path = tmp_path / "prop.vnnlib"
+    path.write_bytes(b"\xff\xfe(declare-const X_0 Real)")
+    with pytest.raises(pnn.InvalidVnnlibError, match="not a text file") as info:
+        pnn.load_vnnlib(path)
+    assert isinstance(info.value.__cause__, UnicodeDecodeError)
+
+
+def test_bad_result_files_are_invalid_vnnlib_errors(tmp_path):
+    from pyomo_nn.vnnlib import read_result_file
+
+    with pytest.raises(pnn.InvalidVnnlibError, match="not found"):
+        read_result_file(tmp_path / "missing.txt")
+    gap = tmp_path / "gap.txt"
+    gap.write_text("sat\n((X_0 1.0)\n (X_2 3.0))\n")
+    with pytest.raises(pnn.InvalidVnnlibError, match="X_1"):
+        read_result_file(gap)
+    word = tmp_path / "word.txt"
+    word.write_text("sat\n((X_0 abc))\n")
+    with pytest.raises(pnn.InvalidVnnlibError, match="not a number"):
+        read_result_file(word)
+
+
+def test_bad_benchmark_csv_files_are_input_file_errors(tmp_path):
+    from pyomo_nn.vnnlib.bench import read_expected
+
+    header = tmp_path / "header.csv"
+    header.write_text("net,prop,result\na,b,sat\n")
+    with pytest.raises(pnn.InputFileError, match="network or property"):
+        read_expected(header)
+    short = tmp_path / "short.csv"
+    short.write_text("a,b\n")
+    with pytest.raises(pnn.InputFileError, match=r"short\.csv:1"):
+        read_expected(short)
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(pnn.InputFileError, match="not a readable CSV"):
+        read_instances(binary)
+    zero = tmp_path / "zero.csv"
+    zero.write_text("net.onnx,prop.vnnlib,0\n")
+    with pytest.raises(pnn.InputFileError, match="positive"):
+        read_instances(zero)
+
+
+def test_run_benchmark_honours_the_solver(tmp_path, monkeypatch):
+    """run_benchmark took ``solver=`` and dropped it: every instance ran on HiGHS."""
+    from pyomo_nn.vnnlib import bench
+
+    seen = []
+
+    def fake_verify(network, spec, timeout, **settings):
+        seen.append(settings.get("solver"))
+        raise pnn.SolverUnavailableError("stop here")
+
+    monkeypatch.setattr(bench, "verify_property", fake_verify)
+    vnnlib = DATA / "vnnlib"
+    instance = bench.Instance(vnnlib / "test_nano.onnx", vnnlib / "test_nano.vnnlib", 10.0)
+    with pytest.raises(pnn.SolverUnavailableError):
+        bench.run_benchmark([instance], solver="cbc")
+    assert seen == ["cbc"]
+
+
+# --- the error table of docs/getting-started.md ------------------------------------------------
+
+GETTING_STARTED = Path(__file__).resolve().parents[1] / "docs" / "getting-started.md"
+
+
+def documented_exceptions() -> list[str]:
+    """The exception named first in each row of the getting-started error table."""
+    text = GETTING_STARTED.read_text()
+    section = text[text.index("## 6. Errors") :]
+    section = section[: section.index("\n## ", 1)]
+    table = section[: section.index("### ")] if "### " in section else section
+    return re.findall(r"^\|[^|]*\|\s*`(\w+)`", table, flags=re.MULTILINE)
+
+
+def error_classes() -> list[type]:
+    return [
+        cls
+        for _, cls in inspect.getmembers(pyomo_nn.errors, inspect.isclass)
+        if issubclass(cls, pnn.PyomoNNError) and cls is not pnn.PyomoNNError
+    ]
+
+
+def test_every_documented_exception_exists_and_is_exported():
+    names = documented_exceptions()
+    assert len(names) >= 20
+    for name in names:
+        cls = getattr(pyomo_nn.errors, name, None)
+        assert cls is not None, f"the docs name {name}, which pyomo_nn.errors does not define"
+        assert issubclass(cls, pnn.PyomoNNError) and getattr(pnn, name) is cls
+
+
+def test_every_error_class_is_documented():
+    """The table left out seven of the classes (e.g. StaleBoundsError, InvalidVnnlibError)."""
+    missing = {cls.__name__ for cls in error_classes()} - set(documented_exceptions())
+    assert not missing, f"add these to the error table of docs/getting-started.md: {sorted(missing)}"
+
+
+def _two_nets_bounds_mismatch():
+    bounds = pnn.compute_bounds(random_mlp([2, 3, 1], seed=0), pnn.Box(0, 1))
+    pnn.NetworkBlock(random_mlp([2, 3, 1], seed=1), bounds)
+
+
+def _bounds_over_a_smaller_box():
+    net = random_mlp([2, 3, 1])
+    pnn.NetworkBlock(net, pnn.compute_bounds(net, pnn.Box(0, 0.5)), pnn.Box(0, 1))
+
+
+def _infeasible_solve():
+    model = _small_model()
+    model.impossible = pyo.Constraint(expr=model.nn.inputs[0] >= 2.0)
+    pnn.solve(model, time_limit=10)
+
+
+def _not_onnx(tmp_path):
+    path = tmp_path / "junk.onnx"
+    path.write_bytes(b"this is not protobuf \x00\xff")
+    pnn.load_onnx(path)
+
+
+def _unsupported_op(tmp_path):
+    pnn.load_onnx(make_onnx(tmp_path, [helper.make_node("Tanh", ["x"], ["y"], name="t")], {}, ["N", 3]))
+
+
+def _minlp_to_highs():
+    a = pnn.Network.mlp([np.array([[1.0], [0.0]])], [np.zeros(2)])
+    pnn.Comparison(a, a, pnn.Box(-1, 2)).solve(obj.MaxDiff(space="probabilities"), "highs")
+
+
+#: One situation of each row of the table, reproduced; the exact class is asserted.
+#: SolverFailedError needs a failing solver: tests/test_solver_runtime.py reproduces it.
+TABLE_ROWS = {
+    "ModelFileNotFoundError": lambda tmp: pnn.load_onnx(tmp / "nope.onnx"),
+    "InvalidONNXError": _not_onnx,
+    "UnsupportedOperatorError": _unsupported_op,
+    "InvalidWeightsError": lambda tmp: pnn.Network.mlp([np.array([[np.inf]])], [np.zeros(1)]),
+    "ShapeMismatchError": lambda tmp: pnn.compute_bounds(
+        random_mlp([2, 3, 1]), pnn.LinfBall(np.zeros(7), 0.1)
+    ),
+    "IncompatibleNetworksError": lambda tmp: pnn.Comparison(
+        random_mlp([2, 3, 2]), random_mlp([3, 3, 2]), pnn.Box(0, 1)
+    ).solve(obj.MaxDiff()),
+    "StaleBoundsError": lambda tmp: _two_nets_bounds_mismatch(),
+    "EmptyDomainError": lambda tmp: pnn.LinfBall(np.zeros(2), eps=-1.0),
+    "UnboundedDomainError": lambda tmp: pnn.compute_bounds(random_mlp([2, 3, 1]), pnn.Box(0, np.inf)),
+    "UnsupportedNetworkError": lambda tmp: pnn.compute_bounds(
+        pnn.load_onnx(DATA / "torch_cnn_legacy.onnx"), pnn.Box(0, 1), method="alpha"
+    ),
+    "InvalidArgumentError": lambda tmp: pnn.prune(random_mlp([2, 3, 1]), percent=150),
+    "InvalidArgumentTypeError": lambda tmp: pnn.compute_bounds(random_mlp([2, 3, 1]), None),
+    "ObjectiveConfigError": lambda tmp: obj.get("maxdif"),
+    "InvalidVnnlibError": lambda tmp: pnn.load_vnnlib(tmp / "missing.vnnlib"),
+    "InputFileError": lambda tmp: read_instances(tmp / "instances.csv"),
+    "OutputFileError": lambda tmp: check_output_file(str(tmp / "missing" / "out.npz"), "--out"),
+    "SolverUnavailableError": lambda tmp: pnn.solve(_small_model(), "no_such_solver"),
+    "SolverConfigError": lambda tmp: pnn.SolverConfig(time_limit=0),
+    "SolverCapabilityError": lambda tmp: _minlp_to_highs(),
+    "InfeasibleModelError": lambda tmp: _infeasible_solve(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TABLE_ROWS))
+def test_each_row_of_the_error_table_is_raised_as_documented(name, tmp_path):
+    assert name in documented_exceptions(), f"{name} is not in the error table"
+    with pytest.raises(pnn.PyomoNNError) as info:
+        TABLE_ROWS[name](tmp_path)
+    assert type(info.value).__name__ == name
+
+
+def test_the_table_has_a_reproduction_for_every_row():
+    assert set(documented_exceptions()) - set(TABLE_ROWS) == {"SolverFailedError"}
+
+
+def test_stale_bounds_row_also_covers_bounds_over_a_smaller_box():
+    with pytest.raises(pnn.StaleBoundsError, match="does not contain the domain"):
+        _bounds_over_a_smaller_box()

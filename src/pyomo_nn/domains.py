@@ -11,7 +11,12 @@ from abc import ABC, abstractmethod
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pyomo_nn.errors import EmptyDomainError, ShapeMismatchError
+from pyomo_nn.errors import (
+    EmptyDomainError,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
+    ShapeMismatchError,
+)
 
 
 class InputDomain(ABC):
@@ -32,6 +37,29 @@ def _fit(values: np.ndarray, size: int, label: str) -> np.ndarray:
     return values.ravel().astype(np.float64)
 
 
+def _floats(values: ArrayLike, label: str) -> np.ndarray:
+    """``values`` as a float array, or a typed error naming the argument."""
+    message = f"{label} must be a number or an array of numbers, got {_short(values)}"
+    if values is None:
+        raise InvalidArgumentTypeError(message)
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise InvalidArgumentTypeError(message) from error
+
+
+def _scalar(value: object, label: str) -> float:
+    """A single real number, or a typed error naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InvalidArgumentTypeError(f"{label} must be a single number, got {_short(value)}")
+    return float(value)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _check_nonempty(lower: np.ndarray, upper: np.ndarray, what: str) -> None:
     empty = np.flatnonzero(lower > upper)
     if empty.size:
@@ -48,8 +76,8 @@ class Box(InputDomain):
     """``lower <= x <= upper`` element-wise; scalars apply to every input."""
 
     def __init__(self, lower: ArrayLike, upper: ArrayLike) -> None:
-        self.lower = np.asarray(lower, dtype=np.float64)
-        self.upper = np.asarray(upper, dtype=np.float64)
+        self.lower = _floats(lower, "Box lower")
+        self.upper = _floats(upper, "Box upper")
         if self.lower.size != 1 and self.upper.size != 1 and self.lower.size != self.upper.size:
             raise ShapeMismatchError(
                 f"Box lower has {self.lower.size} values but upper has {self.upper.size}"
@@ -69,12 +97,13 @@ class LinfBall(InputDomain):
     def __init__(
         self, x0: ArrayLike, eps: float, lower: ArrayLike = -np.inf, upper: ArrayLike = np.inf
     ) -> None:
+        eps = _scalar(eps, "LinfBall radius eps")
         if not np.isfinite(eps) or eps < 0:
             raise EmptyDomainError(f"LinfBall radius eps must be finite and >= 0, got {eps}")
-        self.x0 = np.asarray(x0, dtype=np.float64).ravel()
-        self.eps = float(eps)
-        self.lower = np.asarray(lower, dtype=np.float64)
-        self.upper = np.asarray(upper, dtype=np.float64)
+        self.x0 = _floats(x0, "LinfBall centre x0").ravel()
+        self.eps = eps
+        self.lower = _floats(lower, "LinfBall lower")
+        self.upper = _floats(upper, "LinfBall upper")
         self.box(self.x0.size)
 
     def box(self, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +145,9 @@ class Neighbourhood(InputDomain):
         shape: tuple[int, int] | None = None,
         upper: float = 1.0,
     ) -> None:
-        image = np.asarray(x0, dtype=np.float64)
+        image = _floats(x0, "Neighbourhood image x0")
+        eps = _scalar(eps, "Neighbourhood eps")
+        radius = _window_radius(radius)
         if image.ndim != 2:
             side = round(float(np.sqrt(image.size)))
             shape = shape or ((side, side) if side * side == image.size else None)
@@ -138,7 +169,10 @@ class Neighbourhood(InputDomain):
             means = np.maximum(means, 0.0)
         means = means.ravel()
         self.lower = np.minimum((1.0 - self.eps) * means, (1.0 + self.eps) * means)
-        self.upper = np.minimum(float(upper), np.maximum((1.0 - self.eps) * means, (1.0 + self.eps) * means))
+        self.upper = np.minimum(
+            _scalar(upper, "Neighbourhood upper"),
+            np.maximum((1.0 - self.eps) * means, (1.0 + self.eps) * means),
+        )
         _check_nonempty(self.lower, self.upper, "Neighbourhood (is upper below the pixel means?)")
 
     def box(self, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -150,6 +184,14 @@ class Neighbourhood(InputDomain):
 
     def __repr__(self) -> str:
         return f"Neighbourhood(x0=<{self.x0.size} values>, eps={self.eps:g}, radius={self.radius})"
+
+
+def _window_radius(radius: object) -> int:
+    """The window radius as an int; refuses fractions and non-numbers."""
+    value = _scalar(radius, "Neighbourhood radius")
+    if not value.is_integer():
+        raise InvalidArgumentError(f"Neighbourhood radius must be a whole number of pixels, got {radius}")
+    return int(value)
 
 
 def _window_means(image: np.ndarray, radius: int) -> np.ndarray:

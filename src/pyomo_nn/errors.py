@@ -94,3 +94,16 @@ class SolverCapabilityError(PyomoNNError, ValueError):
 
 class InputFileError(PyomoNNError, ValueError):
     """A data file named on the command line (an input x0, a centre image) is missing or unreadable."""
+
+
+class InvalidArgumentError(PyomoNNError, ValueError):
+    """An argument or setting has a value outside what it accepts (an unknown bound method, a
+    pruning percentage above 100, a time limit of 0 seconds)."""
+
+
+class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
+    """An argument has the wrong type (e.g. a string where an input domain is expected)."""
+
+
+class OutputFileError(PyomoNNError, OSError):
+    """A file to be written cannot be: its folder is missing or not writable, or it is a folder."""

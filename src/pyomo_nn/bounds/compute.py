@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -15,7 +16,7 @@ from pyomo_nn.bounds.naive import naive_bounds
 from pyomo_nn.bounds.symbolic import symbolic_bounds
 from pyomo_nn.bounds.tightening import tightened_bounds
 from pyomo_nn.domains import InputDomain
-from pyomo_nn.errors import UnboundedDomainError
+from pyomo_nn.errors import InvalidArgumentError, InvalidArgumentTypeError, UnboundedDomainError
 from pyomo_nn.ir import Network
 
 BoundMethod = Callable[[Network, np.ndarray, np.ndarray], list[tuple[np.ndarray, np.ndarray]]]
@@ -55,8 +56,8 @@ def compute_bounds(
     over neurons) apply to ``lp`` and ``milp``; when time runs out, the neurons not reached
     keep their starting bounds.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown bound method {method!r}; choose one of {list(METHODS)}")
+    check_arguments(domain, method)
+    time_limit = checked_time_limit(time_limit)
     lower, upper = domain.box(network.input_size)
     if not (np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))):
         raise UnboundedDomainError(
@@ -88,3 +89,31 @@ def compute_bounds(
         seconds=time.perf_counter() - started,
         layer_seconds=None if layer_seconds is None else tuple(layer_seconds),
     )
+
+
+def check_arguments(domain: object, method: object) -> None:
+    """Refuse a domain that is not an :class:`InputDomain` and an unknown method."""
+    if not isinstance(domain, InputDomain):
+        raise InvalidArgumentTypeError(
+            f"domain must be an input domain such as Box(0, 1) or LinfBall(x0, eps), "
+            f"got {type(domain).__name__}"
+        )
+    if not isinstance(method, str) or method not in METHODS:
+        raise InvalidArgumentError(f"unknown bound method {method!r}; choose one of {list(METHODS)}")
+
+
+def checked_time_limit(time_limit: object) -> float | None:
+    """``time_limit`` as a Python float; refuses anything but a positive number of seconds
+    (``None`` means no limit)."""
+    if time_limit is None:
+        return None
+    if isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real):
+        raise InvalidArgumentTypeError(
+            f"time_limit must be a number of seconds or None, got {type(time_limit).__name__}"
+        )
+    if not 0 < time_limit < float("inf"):
+        raise InvalidArgumentError(
+            f"time_limit must be a positive number of seconds, got {time_limit!r}; "
+            "use time_limit=None for no limit"
+        )
+    return float(time_limit)

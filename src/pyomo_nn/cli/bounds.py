@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 
 from pyomo_nn.bounds import METHODS, compute_bounds
+from pyomo_nn.cli.arg_types import seconds
 from pyomo_nn.cli.domain_args import add_domain_arguments, domain_from_arguments
+from pyomo_nn.cli.outputs import check_output_file
 from pyomo_nn.importers import load_onnx
 
 
@@ -15,13 +17,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("model", help="ONNX file")
     parser.add_argument("--method", choices=METHODS, default="symbolic")
     add_domain_arguments(parser)
-    parser.add_argument("--time-limit", type=float, default=None, help="seconds, for lp and milp")
+    parser.add_argument(
+        "--time-limit", type=seconds, default=None, help="seconds, > 0, for lp and milp (default: no limit)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--out", default=None, help="save the bounds to this .npz file")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output_file(args.out, "--out")
     net = load_onnx(args.model)
     domain = domain_from_arguments(args)
     bounds = compute_bounds(

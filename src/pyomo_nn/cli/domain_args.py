@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
+from pyomo_nn.cli.arg_types import non_negative_int
 from pyomo_nn.domains import Box, InputDomain, LinfBall, Neighbourhood
+from pyomo_nn.errors import InputFileError, InvalidArgumentError
 
 
 def add_domain_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,14 +36,44 @@ def add_domain_arguments(parser: argparse.ArgumentParser) -> None:
         metavar=("LO", "HI"),
         help="valid input range for --linf (default 0 1)",
     )
-    parser.add_argument("--radius", type=int, default=2, help="window radius for --neighbours (default 2)")
+    parser.add_argument(
+        "--radius", type=non_negative_int, default=2, help="window radius for --neighbours (default 2)"
+    )
 
 
 def domain_from_arguments(args: argparse.Namespace) -> InputDomain:
-    """The domain the options describe."""
+    """The domain the options describe; unreadable files and bad radii are typed errors."""
     if args.linf:
-        return LinfBall(np.load(args.linf[0]), float(args.linf[1]), lower=args.clip[0], upper=args.clip[1])
+        centre, eps = load_array(args.linf[0], "--linf"), _radius(args.linf[1], "--linf")
+        return LinfBall(centre, eps, lower=args.clip[0], upper=args.clip[1])
     if args.neighbours:
-        return Neighbourhood(np.load(args.neighbours[0]), float(args.neighbours[1]), radius=args.radius)
+        image, eps = (
+            load_array(args.neighbours[0], "--neighbours"),
+            _radius(args.neighbours[1], "--neighbours"),
+        )
+        return Neighbourhood(image, eps, radius=args.radius)
     low, high = args.box if args.box else (0.0, 1.0)
     return Box(low, high)
+
+
+def load_array(path: str, option: str) -> np.ndarray:
+    """The array saved with ``numpy.save`` in ``path`` (named with ``option``)."""
+    if not Path(path).is_file():
+        raise InputFileError(f"{option} {path}: file not found")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, EOFError) as error:
+        raise InputFileError(f"{option} {path}: not an array written by numpy.save") from error
+    except OSError as error:
+        raise InputFileError(f"{option} {path}: cannot read the file ({error.strerror or error})") from error
+    if not isinstance(array, np.ndarray):
+        array.close()
+        raise InputFileError(f"{option} {path}: an .npz archive; save the single array with numpy.save")
+    return array
+
+
+def _radius(text: str, option: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidArgumentError(f"{option} EPS must be a number, got {text!r}") from None

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pyomo_nn.cli.domain_args import add_domain_arguments, domain_from_arguments
+from pyomo_nn.cli.arg_types import non_negative, positive_int, seconds
+from pyomo_nn.cli.domain_args import add_domain_arguments, domain_from_arguments, load_array
+from pyomo_nn.cli.outputs import check_output_file
 from pyomo_nn.comparison import DEFAULT_BOUND_METHOD, Comparison
 from pyomo_nn.domains import InputDomain
-from pyomo_nn.errors import InputFileError, ObjectiveConfigError, PyomoNNError
+from pyomo_nn.errors import ObjectiveConfigError
 from pyomo_nn.importers import load_onnx
 from pyomo_nn.objectives import Objective, get
 from pyomo_nn.solve import SolverConfig
@@ -44,17 +46,18 @@ def add_objective_arguments(parser: argparse.ArgumentParser, default_objective: 
         "--solver", default=None, help="Pyomo solver name (default highs; scip_direct for MINLPs)"
     )
     parser.add_argument("--solver-config", default=None, help="TOML solver config (overrides --solver)")
-    parser.add_argument("--time-limit", type=float, default=600.0, help="seconds (default 600)")
-    parser.add_argument("--mip-gap", type=float, default=None, help="relative MIP gap")
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--time-limit", type=seconds, default=600.0, help="seconds, > 0 (default 600)")
+    parser.add_argument("--mip-gap", type=non_negative, default=None, help="relative MIP gap")
+    parser.add_argument("--threads", type=positive_int, default=None, help="solver threads")
     parser.add_argument("--json", default=None, help="write the full result to this JSON file")
 
 
 def run_objective(args: argparse.Namespace, models: list[str]) -> int:
     """Load the networks, build the objective and domain, solve, print and save; the exit code is
     1 when a solution was found but does not survive the onnxruntime re-check, else 0."""
+    check_output_file(args.json, "--json")
     networks = [load_onnx(path) for path in models]
-    domain = _domain(args)
+    domain = domain_from_arguments(args)
     objective = build_objective(args.objective, parse_settings(args.set), _x0(args, domain))
     comparison = Comparison(*networks, domain=domain, bounds=args.bounds)
     solver = SolverConfig.from_file(args.solver_config) if args.solver_config else args.solver
@@ -123,20 +126,8 @@ def build_objective(name: str, settings: dict[str, object], x0: np.ndarray | Non
         ) from error
 
 
-def _domain(args: argparse.Namespace) -> InputDomain:
-    try:
-        return domain_from_arguments(args)
-    except (OSError, ValueError) as error:
-        if isinstance(error, PyomoNNError):
-            raise
-        raise InputFileError(f"cannot read the domain's centre (a .npy file): {error}") from error
-
-
 def _x0(args: argparse.Namespace, domain: InputDomain) -> np.ndarray | None:
     if args.x0 is not None:
-        try:
-            return np.load(args.x0).ravel()
-        except (OSError, ValueError) as error:
-            raise InputFileError(f"cannot read x0 from {args.x0!r}: {error}") from error
+        return load_array(args.x0, "--x0").ravel()
     centre = getattr(domain, "x0", None)
     return None if centre is None else np.asarray(centre, dtype=np.float64)

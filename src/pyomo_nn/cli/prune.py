@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from pyomo_nn.cli.arg_types import non_negative, percentage
+from pyomo_nn.cli.outputs import check_output_file
 from pyomo_nn.exporters import save_onnx
 from pyomo_nn.importers import load_onnx
 from pyomo_nn.ir.prune import prune, pruning_threshold, sparsity
@@ -13,13 +15,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("prune", help="zero small weights (thesis Rounder) and write ONNX")
     parser.add_argument("model", help="ONNX file")
     amount = parser.add_mutually_exclusive_group(required=True)
-    amount.add_argument("--percent", type=float, help="percentage of weights to zero")
-    amount.add_argument("--eps", type=float, help="zero every weight with |w| <= EPS")
+    amount.add_argument("--percent", type=percentage, help="percentage of weights to zero (0 to 100)")
+    amount.add_argument("--eps", type=non_negative, help="zero every weight with |w| <= EPS (EPS >= 0)")
     parser.add_argument("--out", required=True, help="ONNX file to write")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output_file(args.out, "--out")
     net = load_onnx(args.model)
     eps = pruning_threshold(net, args.percent) if args.percent is not None else args.eps
     pruned = prune(net, eps=eps)

@@ -7,6 +7,8 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
+from pyomo_nn.cli.arg_types import positive_int, seconds
+from pyomo_nn.cli.outputs import check_output_file, make_output_folder
 from pyomo_nn.importers import load_onnx
 from pyomo_nn.vnnlib.bench import (
     InstanceResult,
@@ -31,10 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     single.add_argument("network", help="ONNX file")
     single.add_argument("property", help="VNN-LIB file")
-    single.add_argument("--timeout", type=float, default=120.0, help="seconds (default 120)")
+    single.add_argument("--timeout", type=seconds, default=120.0, help="seconds, > 0 (default 120)")
     single.add_argument("--result-file", help="write the answer (and counterexample) in the VNN-COMP format")
     _add_common(single)
-    single.add_argument("--quiet", action="store_true", help="print only the answer")
+    single.add_argument("--quiet", action="store_true", help="print only the answer on stdout")
     single.set_defaults(func=run_single)
 
     bench = subparsers.add_parser(
@@ -52,15 +54,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workers", type=int, help="parallel MILP processes (default: one per core)")
+    parser.add_argument(
+        "--workers", type=positive_int, help="parallel MILP processes, >= 1 (default: one per core)"
+    )
     parser.add_argument("--solver", default="highs", help="MILP solver (any Pyomo solver; default highs)")
 
 
 def run_single(args: argparse.Namespace) -> int:
+    check_output_file(args.result_file, "--result-file")
     log = None if args.quiet else _print
     network = load_onnx(args.network)
     spec = load_vnnlib(args.property)
-    _print(f"{Path(args.network).name}: {network.input_size} inputs, {network.output_size} outputs; {spec!r}")
+    if log is not None:
+        log(
+            f"{Path(args.network).name}: {network.input_size} inputs, {network.output_size} outputs; {spec!r}"
+        )
     result = verify_property(network, spec, args.timeout, solver=args.solver, workers=args.workers, log=log)
     if args.result_file:
         write_result_file(args.result_file, result)
@@ -69,10 +77,10 @@ def run_single(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    check_output_file(args.out, "--out")
     instances = read_instances(args.instances, args.root)
     expected = read_expected(args.expected) if args.expected else None
-    if args.result_dir:
-        Path(args.result_dir).mkdir(parents=True, exist_ok=True)
+    make_output_folder(args.result_dir, "--result-dir")
 
     def report(result: InstanceResult) -> None:
         network, prop = result.instance.key

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pyomo_nn.errors import InvalidArgumentError, InvalidArgumentTypeError
 from pyomo_nn.ir.conv import Conv2d
 from pyomo_nn.ir.layers import Dense
 from pyomo_nn.ir.network import Network
@@ -46,9 +47,15 @@ def sparsity(network: Network) -> list[LayerSparsity]:
 
 def pruning_threshold(network: Network, percent: float) -> float:
     """The eps for which the Rounder zeroes ``percent`` % of all weights (biases untouched)."""
+    percent = _number(percent, "percent")
     if not 0 <= percent <= 100:
-        raise ValueError(f"percent must be between 0 and 100, got {percent}")
-    magnitudes = np.sort(np.concatenate([np.abs(layer.weight).ravel() for layer in weighted_layers(network)]))
+        raise InvalidArgumentError(
+            f"percent is the share of weights to zero, between 0 and 100; got {percent:g}"
+        )
+    layers = weighted_layers(network)
+    if not layers:
+        return 0.0
+    magnitudes = np.sort(np.concatenate([np.abs(layer.weight).ravel() for layer in layers]))
     count = round(percent / 100 * magnitudes.size)
     return float(magnitudes[count - 1]) if count > 0 else 0.0
 
@@ -64,10 +71,14 @@ def prune(network: Network, percent: float | None = None, eps: float | None = No
     from pyomo_nn.importers import load_onnx_bytes
 
     if (percent is None) == (eps is None):
-        raise ValueError("give exactly one of percent= or eps=")
-    threshold = pruning_threshold(network, percent) if percent is not None else float(eps)
-    if threshold < 0:
-        raise ValueError(f"eps must be >= 0, got {threshold}")
+        raise InvalidArgumentError(
+            "give exactly one of percent= (share of weights to zero) or eps= (zero |w| <= eps)"
+        )
+    threshold = pruning_threshold(network, percent) if percent is not None else _number(eps, "eps")
+    if not threshold >= 0:
+        raise InvalidArgumentError(
+            f"eps must be a number >= 0 (weights |w| <= eps are zeroed), got {threshold:g}"
+        )
     layers = tuple(
         dataclasses.replace(layer, weight=np.where(np.abs(layer.weight) <= threshold, 0.0, layer.weight))
         if isinstance(layer, Dense | Conv2d)
@@ -77,3 +88,10 @@ def prune(network: Network, percent: float | None = None, eps: float | None = No
     rounded = Network(layers, network.input_shape, output_activation=network.output_activation)
     label = f"pruned(eps={threshold:.3g})" + (f" of {network.source.path}" if network.source else "")
     return load_onnx_bytes(to_onnx(rounded).SerializeToString(), label=label)
+
+
+def _number(value: object, name: str) -> float:
+    """``value`` as a float, or a typed error naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InvalidArgumentTypeError(f"{name} must be a number, got {value!r}")
+    return float(value)

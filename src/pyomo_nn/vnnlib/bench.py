@@ -69,22 +69,23 @@ def read_instances(
     CSV's folder). Raises :class:`~pyomo_nn.errors.InputFileError` for a bad file."""
     file = Path(path)
     base = Path(root) if root is not None else file.parent
-    if not file.is_file():
-        raise InputFileError(f"instance list not found: {file}")
     instances = []
-    with file.open(newline="") as handle:
-        for number, row in enumerate(csv.reader(handle), start=1):
-            if not row or row[0].strip().startswith("#"):
+    for number, row in _csv_rows(file, "instance list"):
+        if row[0].strip().startswith("#"):
+            continue
+        if len(row) < 3:
+            raise InputFileError(f"{file}:{number}: expected 'network,property,timeout', found {row}")
+        try:
+            timeout = float(row[2])
+        except ValueError:
+            if number == 1:  # a header line
                 continue
-            if len(row) < 3:
-                raise InputFileError(f"{file}:{number}: expected 'network,property,timeout', found {row}")
-            try:
-                timeout = float(row[2])
-            except ValueError:
-                if number == 1:  # a header line
-                    continue
-                raise InputFileError(f"{file}:{number}: timeout {row[2]!r} is not a number") from None
-            instances.append(Instance(base / row[0].strip(), base / row[1].strip(), timeout))
+            raise InputFileError(f"{file}:{number}: timeout {row[2]!r} is not a number") from None
+        if not 0 < timeout < float("inf"):
+            raise InputFileError(
+                f"{file}:{number}: timeout {row[2].strip()} must be a positive number of seconds"
+            )
+        instances.append(Instance(base / row[0].strip(), base / row[1].strip(), timeout))
     return instances
 
 
@@ -92,19 +93,42 @@ def read_expected(path: str | os.PathLike[str]) -> dict[tuple[str, str], str]:
     """Expected answers by (network, property) without extensions, from a CSV with columns
     ``network,property,result`` (a header naming them, or these three first)."""
     file = Path(path)
-    if not file.is_file():
-        raise InputFileError(f"expected-answers file not found: {file}")
-    with file.open(newline="") as handle:
-        rows = [row for row in csv.reader(handle) if row]
+    rows = _csv_rows(file, "expected-answers file")
     columns = (0, 1, 2)
-    if rows and "result" in [cell.strip() for cell in rows[0]]:
-        header = [cell.strip() for cell in rows[0]]
-        columns = (header.index("network"), header.index("property"), header.index("result"))
+    if rows and "result" in [cell.strip() for cell in rows[0][1]]:
+        columns = _header_columns(file, rows[0][1])
         rows = rows[1:]
-    return {
-        (instance_name(row[columns[0]]), instance_name(row[columns[1]])): row[columns[2]].strip()
-        for row in rows
-    }
+    expected = {}
+    for number, row in rows:
+        if len(row) <= max(columns):
+            raise InputFileError(f"{file}:{number}: expected 'network,property,result', found {row}")
+        expected[instance_name(row[columns[0]]), instance_name(row[columns[1]])] = row[columns[2]].strip()
+    return expected
+
+
+def _header_columns(file: Path, header: list[str]) -> tuple[int, int, int]:
+    """Positions of the network, property and result columns named in ``header``."""
+    names = [cell.strip() for cell in header]
+    missing = [name for name in ("network", "property", "result") if name not in names]
+    if missing:
+        raise InputFileError(
+            f"{file}:1: the header names no {' or '.join(missing)} column; "
+            "expected the columns network, property, result"
+        )
+    return names.index("network"), names.index("property"), names.index("result")
+
+
+def _csv_rows(file: Path, what: str) -> list[tuple[int, list[str]]]:
+    """The non-empty rows of a CSV file with their 1-based line numbers."""
+    if not file.is_file():
+        raise InputFileError(f"{what} not found: {file}")
+    try:
+        with file.open(newline="", encoding="utf-8") as handle:
+            return [(number, row) for number, row in enumerate(csv.reader(handle), start=1) if row]
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise InputFileError(f"{file}: the {what} is not a readable CSV text file ({error})") from error
+    except OSError as error:
+        raise InputFileError(f"cannot read the {what} {file}: {error.strerror or error}") from error
 
 
 def run_benchmark(
@@ -131,7 +155,7 @@ def run_benchmark(
         spec = load_vnnlib(instance.property)
         left = instance.timeout - (time.perf_counter() - started)
         outcome: VerificationResult = verify_property(
-            networks[instance.network], spec, left, workers=workers, log=log
+            networks[instance.network], spec, left, solver=solver, workers=workers, log=log
         )
         result = InstanceResult(
             instance,

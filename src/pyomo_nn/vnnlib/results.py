@@ -55,7 +55,7 @@ def write_result_file(path: str | os.PathLike[str], result: VerificationResult) 
 def read_result_file(path: str | os.PathLike[str]) -> ResultFile:
     """Read a result file written by this module or by another VNN-COMP tool."""
     file = Path(path)
-    text = file.read_text()
+    text = _read_text(file)
     lines = text.strip().splitlines()
     answer = lines[0].strip() if lines else ""
     if answer not in ANSWERS:
@@ -64,8 +64,41 @@ def read_result_file(path: str | os.PathLike[str]) -> ResultFile:
         return ResultFile(answer)
     values: dict[str, dict[int, float]] = {"X": {}, "Y": {}}
     for kind, index, value in _ASSIGNMENT.findall(text):
-        values[kind][int(index)] = float(value)
+        values[kind][int(index)] = _value(value, f"{kind}_{index}", file)
     if not values["X"]:
         raise InvalidVnnlibError("a 'sat' result needs the counterexample '((X_0 v) ...)'", str(file), 2)
-    x, y = (np.array([values[kind][i] for i in sorted(values[kind])]) for kind in ("X", "Y"))
+    x, y = (_vector(values[kind], kind, file) for kind in ("X", "Y"))
     return ResultFile(answer, x, y if y.size else None)
+
+
+def _read_text(file: Path) -> str:
+    """The text of a result file, or an :class:`InvalidVnnlibError` saying why it cannot be read."""
+    if not file.is_file():
+        raise InvalidVnnlibError("result file not found (check the path)", str(file))
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidVnnlibError(
+            f"not a text file (byte {error.start} is not UTF-8); a result file is plain text", str(file)
+        ) from error
+    except OSError as error:
+        raise InvalidVnnlibError(f"cannot read the file: {error.strerror or error}", str(file)) from error
+
+
+def _value(text: str, name: str, file: Path) -> float:
+    """One assigned value of the counterexample."""
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidVnnlibError(f"{name} is assigned {text!r}, which is not a number", str(file)) from None
+
+
+def _vector(values: dict[int, float], kind: str, file: Path) -> np.ndarray:
+    """The values ``kind_0 .. kind_n-1`` in order; refuses gaps in the numbering."""
+    missing = sorted(set(range(len(values))) - set(values))
+    if missing:
+        raise InvalidVnnlibError(
+            f"the counterexample has no value for {kind}_{missing[0]} (variables are numbered from 0)",
+            str(file),
+        )
+    return np.array([values[i] for i in sorted(values)])

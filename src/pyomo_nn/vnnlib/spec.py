@@ -155,7 +155,22 @@ def load_vnnlib(path: str | os.PathLike[str]) -> Specification:
     file = Path(path)
     if not file.is_file():
         raise InvalidVnnlibError("file not found (check the path)", str(file))
-    return parse_vnnlib(file.read_text(), source=str(file))
+    return parse_vnnlib(read_property_text(file), source=str(file))
+
+
+def read_property_text(file: Path) -> str:
+    """The UTF-8 text of a property file; unreadable or binary files are an
+    :class:`~pyomo_nn.errors.InvalidVnnlibError`."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidVnnlibError(
+            f"not a text file (byte {error.start} is not UTF-8); a VNN-LIB property is plain text "
+            "(decompress a .gz file first)",
+            str(file),
+        ) from error
+    except OSError as error:
+        raise InvalidVnnlibError(f"cannot read the file: {error.strerror or error}", str(file)) from error
 
 
 def parse_vnnlib(text: str, source: str = "<vnnlib>") -> Specification:
