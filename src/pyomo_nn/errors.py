@@ -107,3 +107,7 @@ class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
 
 class OutputFileError(PyomoNNError, OSError):
     """A file to be written cannot be: its folder is missing or not writable, or it is a folder."""
+
+
+class BoundTighteningWarning(UserWarning):
+    """LP/MILP bound tightening left some neurons at their previous bounds (time limit)."""

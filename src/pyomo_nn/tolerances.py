@@ -95,6 +95,24 @@ VNNLIB_MILP_MARGIN = 1e-3
 #: factor per product (4 ulps).
 LP_CERTIFICATE_ROUNDING = 4 * 2.220446049250313e-16
 
+#: A classic solver's dual bound may pass its own incumbent by rounding: CBC reported
+#: 1.15947613 as the bound of a maximisation whose incumbent was 1.1594762 at optimality
+#: (its tolerances are 1e-7). Within ``DUAL_BOUND_CONSISTENCY_ABS + DUAL_BOUND_CONSISTENCY_REL
+#: * |incumbent|`` the bound is taken as the incumbent's value; beyond it, as impossible.
+DUAL_BOUND_CONSISTENCY_ABS = 1e-6
+DUAL_BOUND_CONSISTENCY_REL = 1e-6
+
+#: Largest |weight| or |bias| a layer may hold (checked when an IR layer is built, so imported
+#: and hand-made networks alike). A MILP row of such weights over inputs of magnitude ~1 is
+#: computed in float64 with a rounding error of about ``1e6 * 2.2e-16 * n`` = ``2e-10 * n``
+#: for n terms: at 1e6 that already reaches HiGHS' 1e-9 feasibility tolerance
+#: (HIGHS_FEASIBILITY_TOLERANCE) for n ~ 5, and beyond it the solver cannot tell a satisfied
+#: Big-M row from a violated one (1e6 is also the top of the coefficient range MILP solvers'
+#: numerical guidelines ask for). Trained networks stay far below: the bundled, test and
+#: VNN-COMP mnist_fc networks all have |w| < 10. Weights of 1e17-1e38 come from corrupt
+#: files (float32 onnxruntime overflows to inf on them).
+MAX_ABS_WEIGHT = 1e6
+
 #: Precomputed bounds hold only over their input box; a domain must lie inside it
 #: (``Bounds.check_covers``). A domain may reach outside by at most this much, for float
 #: rounding of a box computed twice (e.g. ``x0 - eps`` from float32 data); the block then

@@ -5,7 +5,9 @@ A backend answers ``bound(neuron, maximise, time_limit)`` with a *valid* bound o
 an LP bound is certified by weak duality from the solver's duals (so it holds whatever the
 solver's tolerances, and even for an LP stopped by its time limit while its duals are
 valid); a MILP's is its dual bound (never its incumbent) widened by the safety margin of
-:mod:`pyomo_nn.tolerances`.
+:mod:`pyomo_nn.tolerances`. None means the time limit left no bound; a solver that fails
+raises :class:`~pyomo_nn.errors.SolverFailedError` instead, so a broken solver can never
+pass for a loose bound.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import numpy as np
 
 from pyomo_nn.bounds.duality import DualCertificate
 from pyomo_nn.bounds.relaxation import LayerProblem
+from pyomo_nn.errors import SolverFailedError
+from pyomo_nn.highs_instance import new_highs, scheduler_for
 from pyomo_nn.tolerances import LP_BOUND_ABS, LP_BOUND_REL
 
 #: HiGHS options for the LP relaxations. Without scaling, HiGHS re-optimised the layer-2
@@ -25,6 +29,18 @@ from pyomo_nn.tolerances import LP_BOUND_ABS, LP_BOUND_REL
 #: rescaling, and these rows (weights, Big-M slopes) are well scaled already. Soundness
 #: does not depend on it: the bound is certified from the duals.
 LP_OPTIONS = {"simplex_scale_strategy": 0}
+
+
+#: HiGHS model statuses that mean the run failed (not a limit, not an answer).
+FAILED_STATUSES = (
+    highspy.HighsModelStatus.kNotset,
+    highspy.HighsModelStatus.kLoadError,
+    highspy.HighsModelStatus.kModelError,
+    highspy.HighsModelStatus.kPresolveError,
+    highspy.HighsModelStatus.kSolveError,
+    highspy.HighsModelStatus.kPostsolveError,
+    highspy.HighsModelStatus.kMemoryLimit,
+)
 
 
 class TighteningBackend(Protocol):
@@ -42,9 +58,7 @@ class HighsBackend:
 
     def __init__(self, problem: LayerProblem) -> None:
         self.problem = problem
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
-        self.highs.setOptionValue("threads", 1)
+        self.highs = new_highs()
         self.integer = problem.integer_columns.size > 0
         if self.integer:
             self.highs.setOptionValue("mip_rel_gap", 0.0)
@@ -84,7 +98,16 @@ class HighsBackend:
             highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
         )
         self.highs.setOptionValue("time_limit", float(time_limit) if time_limit else highspy.kHighsInf)
-        self.highs.run()
+        with scheduler_for(None):
+            run_status = self.highs.run()
+        model_status = self.highs.getModelStatus()
+        if run_status == highspy.HighsStatus.kError or model_status in FAILED_STATUSES:
+            raise SolverFailedError(
+                f"HiGHS failed while bounding neuron {neuron} "
+                f"({self.highs.modelStatusToString(model_status)}); no bound was computed. "
+                "Report this with the network, or use method='alpha' or 'symbolic' meanwhile",
+                None,
+            )
         offset = float(problem.objective_offsets[neuron])
         value = self._milp_bound(maximise) if self.integer else self._certified_lp_bound(neuron, maximise)
         if value is None or not np.isfinite(value) or abs(value) >= highspy.kHighsInf:

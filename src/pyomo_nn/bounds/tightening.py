@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from concurrent.futures import Executor, as_completed
 
 import numpy as np
@@ -23,9 +24,10 @@ from tqdm import tqdm
 
 from pyomo_nn.bounds.alpha import alpha_bounds, supports_alpha
 from pyomo_nn.bounds.backends import HighsBackend
-from pyomo_nn.bounds.executors import InlineExecutor, local_process_pool
+from pyomo_nn.bounds.executors import InlineExecutor, local_process_pool, worker_count
 from pyomo_nn.bounds.relaxation import LayerProblem, layer_problem
 from pyomo_nn.bounds.symbolic import symbolic_bounds
+from pyomo_nn.errors import BoundTighteningWarning
 from pyomo_nn.ir import INPUT, AffineLayer, Concat, MaxPool2d, Network, PiecewiseLayer, ReLU
 
 #: Fewer neurons than this in a layer are solved in the calling process (a process pool's
@@ -117,13 +119,14 @@ def _tighten_layers(
                 continue
             if deadline is not None and time.time() >= deadline:
                 bar.update(neurons.size)
+                _warn_unproved(integer, targets[m].name, 2 * neurons.size, 2 * neurons.size)
                 continue
             problem = layer_problem(network, boxes, targets[m], integer)
             use_pool = neurons.size >= MIN_NEURONS_FOR_POOL
             if use_pool and executor is None and pool is None:
                 pool = local_process_pool()
             runner = (executor or pool) if use_pool else InlineExecutor()
-            workers = _worker_count(runner)
+            workers = worker_count(runner)
             layers_with_work = [k for k in inexact if todo[k].size]
             solve_limit = _solve_limit(integer, m, layers_with_work, neurons.size, workers, deadline)
             chunks = np.array_split(neurons, min(neurons.size, workers * CHUNKS_PER_WORKER))
@@ -140,8 +143,10 @@ def _tighten_layers(
                 if chunk.size
             ]
             lo, hi = bounds[m][0].copy(), bounds[m][1].copy()
+            unproved = 0
             for job in as_completed(jobs):
-                chunk, chunk_lo, chunk_hi = job.result()
+                chunk, chunk_lo, chunk_hi, chunk_unproved = job.result()
+                unproved += chunk_unproved
                 lo[chunk] = np.maximum(lo[chunk], chunk_lo)
                 hi[chunk] = np.minimum(hi[chunk], chunk_hi)
                 bar.update(chunk.size)
@@ -149,9 +154,23 @@ def _tighten_layers(
             known[targets[m].name] = (lo, hi)
             bounds = symbolic_bounds(network, lower, upper, known)
             seconds[m] += time.time() - started
+            _warn_unproved(integer, targets[m].name, unproved, 2 * neurons.size)
     finally:
         bar.close()
     return bounds, pool
+
+
+def _warn_unproved(integer: bool, layer: str, unproved: int, solves: int) -> None:
+    """Report solves the time limit cut short or never started: their neurons keep their
+    starting bounds, which are valid but looser."""
+    if unproved:
+        warnings.warn(
+            f"{'milp' if integer else 'lp'} bounds of layer {layer!r}: {unproved} of {solves} "
+            "solves stopped at the time limit or were not reached, without a bound; those neurons "
+            "keep their starting (looser) bounds. Raise time_limit for tighter bounds",
+            BoundTighteningWarning,
+            stacklevel=5,
+        )
 
 
 def _boxes(
@@ -215,13 +234,6 @@ def _feeds_only_relus(network: Network, layer: AffineLayer) -> bool:
     return bool(readers) and all(isinstance(reader, ReLU) for reader in readers)
 
 
-def _worker_count(executor: Executor) -> int:
-    if isinstance(executor, InlineExecutor):
-        return 1
-    count = getattr(executor, "_max_workers", None)
-    return int(count) if count else 2
-
-
 def _solve_limit(
     integer: bool, m: int, layers_with_work: list[int], neurons: int, workers: int, deadline: float | None
 ) -> float | None:
@@ -242,19 +254,22 @@ def _tighten_chunk(
     only_relus_read: bool,
     solve_limit: float | None,
     deadline: float | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Worker job: bounds of some neurons of one layer; -inf/+inf where no bound was proved."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Worker job: bounds of some neurons of one layer (-inf/+inf where no bound was proved)
+    and the number of solves that ended without a bound."""
     backend = HighsBackend(problem)
     lows = np.full(neurons.size, -np.inf)
     highs = np.full(neurons.size, np.inf)
+    unproved = 0
     for i, neuron in enumerate(neurons):
         for maximise in (True, False):
             now = time.time()
             if deadline is not None and now >= deadline:
-                return neurons, lows, highs
+                return neurons, lows, highs, unproved + 2 * (neurons.size - i) - (not maximise)
             limit = solve_limit if deadline is None else min(solve_limit or math.inf, deadline - now)
             value = backend.bound(int(neuron), maximise, limit)
             if value is None:
+                unproved += 1
                 continue
             if maximise:
                 highs[i] = value
@@ -262,4 +277,4 @@ def _tighten_chunk(
                     break
             else:
                 lows[i] = value
-    return neurons, lows, highs
+    return neurons, lows, highs, unproved

@@ -1,26 +1,22 @@
 """Run one Pyomo solver and report what it found in one solver-independent shape.
 
-Three kinds of Pyomo interface are used. HiGHS goes through ``appsi`` because that
-interface passes the model's current values to HiGHS as a MIP start, so a time-limited
-solve always has an incumbent (see ``NetworkBlock.warm_start``); classic solvers get no
-MIP start because CBC misreads those of maximisation problems. Other ``pyomo.contrib.solver``
-solvers (Gurobi, SCIP direct, ...) report incumbent and dual bound directly; the classic
-``SolverFactory`` solvers (CBC, GLPK, CPLEX, ...) report them in ``results.problem``. Each
-adapter maps its interface's report onto :class:`SolveOutcome` and translates the common
-settings (time limit, gap, threads) into the solver's own option names.
+Three kinds of interface are used. HiGHS goes through highspy directly
+(:mod:`pyomo_nn.solve.highs_adapter`), which passes the model's current values as a MIP
+start, so a time-limited solve always has an incumbent (see ``NetworkBlock.warm_start``);
+classic solvers get no MIP start because CBC misreads those of maximisation problems. The
+``pyomo.contrib.solver`` solvers (Gurobi, SCIP direct, ...) report incumbent and dual bound
+directly; the classic ``SolverFactory`` solvers (CBC, GLPK, CPLEX, ...) report them in
+``results.problem``. Each adapter maps its interface's report onto :class:`SolveOutcome` and
+translates the common settings (time limit, gap, threads) into the solver's own option names.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
 from typing import Any
 
 import pyomo.environ as pyo
-from pyomo.contrib.appsi.base import TerminationCondition as AppsiTermination
-from pyomo.contrib.appsi.solvers.highs import Highs as AppsiHighs
 from pyomo.contrib.solver.common.factory import SolverFactory as ContribSolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.opt import SolverFactory as ClassicSolverFactory
@@ -28,21 +24,24 @@ from pyomo.opt import TerminationCondition as ClassicTermination
 
 from pyomo_nn.errors import SolverConfigError, SolverUnavailableError
 from pyomo_nn.solve.config import SolverConfig
+from pyomo_nn.solve.highs_adapter import run_highs
+from pyomo_nn.solve.outcome import SolveOutcome, finite
 from pyomo_nn.solve.scip_ranges import PYSCIPOPT_SOLVERS, ranges_read_correctly_by_scip
-from pyomo_nn.tolerances import HIGHS_FEASIBILITY_TOLERANCE
+from pyomo_nn.tolerances import DUAL_BOUND_CONSISTENCY_ABS, DUAL_BOUND_CONSISTENCY_REL
 
 #: SCIP completes a partial start (binaries only) only if at most this share of variables is
 #: unknown (default 0.85); the binaries of a network model are fewer, so it is raised to 1.
 SCIP_PARTIAL_START_OPTION = "heuristics/completesol/maxunknownrate"
 
-#: Names that select HiGHS (through the appsi interface, which warm-starts).
-HIGHS_NAMES = ("highs", "appsi_highs")
+#: SCIP's log level under Pyomo's ``scip_direct``/``scip_persistent``. Those write SCIP's log
+#: into a pipe that a Pyomo thread empties, but PySCIPOpt holds the GIL while SCIP runs, so
+#: a log longer than the pipe's buffer blocks SCIP for good, past any time limit (MaxDiff
+#: over probabilities hung this way). At level 0 SCIP writes nothing; a caller's display
+#: options are refused (the AMPL interface, solver "scip", shows SCIP's log safely).
+SCIP_LOG_LEVEL_OPTION = "display/verblevel"
 
-#: HiGHS options pyomo-nn sets unless the caller sets them: see HIGHS_FEASIBILITY_TOLERANCE.
-HIGHS_DEFAULT_OPTIONS = {
-    "primal_feasibility_tolerance": HIGHS_FEASIBILITY_TOLERANCE,
-    "mip_feasibility_tolerance": HIGHS_FEASIBILITY_TOLERANCE,
-}
+#: Names that select HiGHS (through highspy, which warm-starts).
+HIGHS_NAMES = ("highs", "appsi_highs")
 
 #: Option names of the classic interface's solvers for (time limit, relative gap, threads).
 CLASSIC_OPTION_NAMES: dict[str, tuple[str, str, str | None]] = {
@@ -68,20 +67,6 @@ KNOWN_CANDIDATES = (
     "xpress",
 )
 
-STATUSES = ("optimal", "time_limit", "other_limit", "infeasible", "unbounded", "error")
-
-
-@dataclass(frozen=True)
-class SolveOutcome:
-    """What a solver run produced; ``has_solution`` means values were loaded into the model."""
-
-    status: str
-    has_solution: bool
-    objective: float | None
-    dual_bound: float | None
-    wall_time: float
-    message: str
-
 
 def available_solvers() -> list[str]:
     """Names from :data:`KNOWN_CANDIDATES` that work on this machine."""
@@ -93,8 +78,8 @@ def run_solver(model: pyo.ConcreteModel, config: SolverConfig) -> SolveOutcome:
     name = config.name
     _check_available(name)
     if name in HIGHS_NAMES:
-        return _run_highs(model, config)
-    if name in ContribSolverFactory._cls:
+        return run_highs(model, config)
+    if name in ContribSolverFactory:
         return _run_contrib(model, name, config)
     return _run_classic(model, name, config)
 
@@ -103,8 +88,8 @@ def _is_available(name: str) -> bool | None:
     """True/False for a solver Pyomo knows; None for a name Pyomo has never heard of."""
     try:
         if name in HIGHS_NAMES:
-            return bool(AppsiHighs().available())
-        if name in ContribSolverFactory._cls:
+            return True
+        if name in ContribSolverFactory:
             return bool(ContribSolverFactory(name).available())
         if name in ClassicSolverFactory:
             return bool(ClassicSolverFactory(name).available(exception_flag=False))
@@ -128,49 +113,6 @@ def _check_available(name: str) -> None:
         )
 
 
-def _run_highs(model: pyo.ConcreteModel, config: SolverConfig) -> SolveOutcome:
-    solver = AppsiHighs()
-    solver.config.load_solution = False
-    solver.config.warmstart = True
-    if config.time_limit is not None:
-        solver.config.time_limit = config.time_limit
-    if config.mip_gap is not None:
-        solver.config.mip_gap = config.mip_gap
-    options = {**HIGHS_DEFAULT_OPTIONS, **config.options}
-    if config.threads is not None:
-        options.setdefault("threads", config.threads)
-    solver.highs_options = options
-    start = time.perf_counter()
-    try:
-        results = solver.solve(model)
-    except Exception as error:
-        return SolveOutcome(
-            "error", False, None, None, time.perf_counter() - start, f"{type(error).__name__}: {error}"
-        )
-    wall = time.perf_counter() - start
-    incumbent = _finite(results.best_feasible_objective)
-    if incumbent is not None:
-        results.solution_loader.load_vars()
-    status = {
-        AppsiTermination.optimal: "optimal",
-        AppsiTermination.maxTimeLimit: "time_limit",
-        AppsiTermination.maxIterations: "other_limit",
-        AppsiTermination.objectiveLimit: "other_limit",
-        AppsiTermination.interrupted: "other_limit",
-        AppsiTermination.infeasible: "infeasible",
-        AppsiTermination.infeasibleOrUnbounded: "infeasible",
-        AppsiTermination.unbounded: "unbounded",
-    }.get(results.termination_condition, "error")
-    return SolveOutcome(
-        status=status,
-        has_solution=incumbent is not None,
-        objective=incumbent,
-        dual_bound=_finite(results.best_objective_bound),
-        wall_time=wall,
-        message=str(results.termination_condition.name),
-    )
-
-
 def _run_contrib(model: pyo.ConcreteModel, name: str, config: SolverConfig) -> SolveOutcome:
     solver = ContribSolverFactory(name)
     settings: dict[str, Any] = {
@@ -184,6 +126,8 @@ def _run_contrib(model: pyo.ConcreteModel, name: str, config: SolverConfig) -> S
         settings["rel_gap"] = config.mip_gap
     if config.threads is not None:
         settings["threads"] = config.threads
+    if name in PYSCIPOPT_SOLVERS:
+        _silence_scip(settings["solver_options"])
     if name in PYSCIPOPT_SOLVERS and _all_discrete_values_set(model):
         settings["warmstart_discrete_vars"] = True
         settings["solver_options"].setdefault(SCIP_PARTIAL_START_OPTION, 1.0)
@@ -214,8 +158,8 @@ def _run_contrib(model: pyo.ConcreteModel, name: str, config: SolverConfig) -> S
     return SolveOutcome(
         status=status,
         has_solution=has_solution,
-        objective=_finite(results.incumbent_objective) if has_solution else None,
-        dual_bound=_finite(results.objective_bound),
+        objective=finite(results.incumbent_objective) if has_solution else None,
+        dual_bound=finite(results.objective_bound),
         wall_time=wall,
         message=str(results.termination_condition.name),
     )
@@ -265,28 +209,52 @@ def _run_classic(model: pyo.ConcreteModel, name: str, config: SolverConfig) -> S
     minimise = objective.sense == pyo.minimize
     primal = results.problem.upper_bound if minimise else results.problem.lower_bound
     dual = results.problem.lower_bound if minimise else results.problem.upper_bound
-    incumbent = _finite(pyo.value(objective)) if has_solution else None
-    dual = _finite(dual)
+    incumbent = finite(pyo.value(objective)) if has_solution else None
+    dual = finite(dual)
     message = str(condition)
     if status == "optimal" and dual is None:
         dual = incumbent
-    if (
-        incumbent is not None
-        and dual is not None
-        and (dual < incumbent if not minimise else dual > incumbent)
-    ):
-        # CBC reports the bound of a stopped maximisation with the wrong sign: an
-        # impossible bound is dropped rather than reported.
-        message += f" (bound {dual:.6g} contradicts the incumbent and was discarded)"
-        dual = None
+    if incumbent is not None and dual is not None:
+        dual, note = _consistent_dual_bound(dual, incumbent, minimise)
+        message += note
     return SolveOutcome(
         status=status,
         has_solution=has_solution,
-        objective=incumbent if incumbent is not None else (_finite(primal) if has_solution else None),
+        objective=incumbent if incumbent is not None else (finite(primal) if has_solution else None),
         dual_bound=dual,
         wall_time=wall,
         message=message,
     )
+
+
+def _silence_scip(options: dict[str, Any]) -> None:
+    """Set SCIP's log level to 0; refuse any setting that makes SCIP write (see SCIP_LOG_LEVEL_OPTION)."""
+    options.setdefault(SCIP_LOG_LEVEL_OPTION, 0)
+    noisy = {
+        name: value
+        for name, value in options.items()
+        if name.startswith("display/") and not (name == SCIP_LOG_LEVEL_OPTION and value == 0)
+    }
+    if noisy:
+        raise SolverConfigError(
+            f"SCIP display options {noisy}: SCIP's log cannot be shown through Pyomo's "
+            "scip_direct/scip_persistent (PySCIPOpt holds the GIL while the log fills Pyomo's "
+            "capture pipe, and the solve hangs past its time limit). Leave the display options "
+            "out, or use solver='scip' (the SCIP executable) to see the log"
+        )
+
+
+def _consistent_dual_bound(dual: float, incumbent: float, minimise: bool) -> tuple[float | None, str]:
+    """A classic solver's dual bound checked against its incumbent: a bound past the incumbent
+    by more than the tolerance is impossible (CBC reports the bound of a stopped maximisation
+    with the wrong sign) and is dropped with a note; one past it by rounding only (CBC:
+    1.15947613 against 1.1594762 at optimality) is the incumbent's value."""
+    excess = (dual - incumbent) if minimise else (incumbent - dual)
+    if excess <= 0:
+        return dual, ""
+    if excess <= DUAL_BOUND_CONSISTENCY_ABS + DUAL_BOUND_CONSISTENCY_REL * abs(incumbent):
+        return incumbent, ""
+    return None, f" (bound {dual:.9g} contradicts the incumbent {incumbent:.9g} and was discarded)"
 
 
 def _all_discrete_values_set(model: pyo.ConcreteModel) -> bool:
@@ -305,10 +273,3 @@ def _active_objective(model: pyo.ConcreteModel) -> pyo.Objective:
         raise SolverConfigError(f"the model needs exactly one active objective, it has {len(objectives)}")
     return objectives[0]
 
-
-def _finite(value: object) -> float | None:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None

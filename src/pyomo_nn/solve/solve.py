@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pyomo.environ as pyo
 
 from pyomo_nn.blocks import NetworkBlock
-from pyomo_nn.errors import InfeasibleModelError, SolverFailedError
+from pyomo_nn.errors import InfeasibleModelError, SolverConfigError, SolverFailedError
 from pyomo_nn.result import Result, recheck
 from pyomo_nn.solve.backends import run_solver
 from pyomo_nn.solve.config import DEFAULT_TIME_LIMIT, SolverConfig
+from pyomo_nn.solve.outcome import SolveOutcome
+
+#: Name of the constant objective a feasibility solve adds for the solver's sake.
+FEASIBILITY_OBJECTIVE = "_pyomo_nn_feasibility_objective"
 
 
 def solve(
@@ -28,19 +33,21 @@ def solve(
     Before solving, each block is warm-started (:meth:`NetworkBlock.warm_start`) so that
     solvers taking a MIP start begin with a feasible point of every network.
 
-    ``solver`` is a Pyomo solver name or a full :class:`SolverConfig` (then the keyword
-    settings are ignored in its favour). When the time limit is reached the result holds
+    ``solver`` is a Pyomo solver name or a full :class:`SolverConfig` (then passing keyword
+    settings too is an error: one of the two would be silently ignored). A model with no
+    active objective gets a feasibility solve: any point of the model, with status
+    ``optimal`` and objective 0. When the time limit is reached the result holds
     the incumbent (if any) and the dual bound, with status ``time_limit``. Raises
     :class:`InfeasibleModelError` if the solver proves the model infeasible and
     :class:`SolverFailedError` if it fails without a solution.
     """
-    config = (
-        solver
-        if isinstance(solver, SolverConfig)
-        else SolverConfig(
-            name=solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads, options=options or {}
+    config = _config(solver, time_limit, mip_gap, threads, options)
+    objectives = list(model.component_data_objects(pyo.Objective, active=True, descend_into=True))
+    if len(objectives) > 1:
+        raise SolverConfigError(
+            f"the model has {len(objectives)} active objectives ({', '.join(o.name for o in objectives[:3])}"
+            "...); a solver takes one: deactivate the others or combine them into one expression"
         )
-    )
     network_blocks = [
         block
         for block in model.component_objects(pyo.Block, descend_into=True)
@@ -48,7 +55,7 @@ def solve(
     ]
     for block in network_blocks:
         block.warm_start()
-    outcome = run_solver(model, config)
+    outcome = run_solver(model, config) if objectives else _feasibility_solve(model, config)
     blocks = {}
     if outcome.has_solution:
         for block in network_blocks:
@@ -74,3 +81,44 @@ def solve(
     if outcome.status == "error" and not outcome.has_solution:
         raise SolverFailedError(f"{config.name} failed without a solution: {outcome.message}", result)
     return result
+
+
+def _config(
+    solver: str | SolverConfig,
+    time_limit: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    options: Mapping[str, Any] | None,
+) -> SolverConfig:
+    """The one configuration of a solve: a SolverConfig as given, or one from the keywords."""
+    if not isinstance(solver, SolverConfig):
+        return SolverConfig(
+            name=solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads, options=options or {}
+        )
+    given = [
+        name
+        for name, value, default in (
+            ("time_limit", time_limit, DEFAULT_TIME_LIMIT),
+            ("mip_gap", mip_gap, None),
+            ("threads", threads, None),
+            ("options", options, None),
+        )
+        if value != default
+    ]
+    if given:
+        raise SolverConfigError(
+            f"solve() got a SolverConfig and the keyword setting(s) {given}: put them in the "
+            "SolverConfig (dataclasses.replace(config, ...)) or pass the solver name instead"
+        )
+    return solver
+
+
+def _feasibility_solve(model: pyo.Block, config: SolverConfig) -> SolveOutcome:
+    """Solve with the constant objective 0 (every solver needs one), then remove it again."""
+    model.add_component(FEASIBILITY_OBJECTIVE, pyo.Objective(expr=0.0))
+    try:
+        outcome = run_solver(model, config)
+    finally:
+        model.del_component(FEASIBILITY_OBJECTIVE)
+    message = f"{outcome.message}; feasibility solve (the model has no objective)"
+    return replace(outcome, message=message)
