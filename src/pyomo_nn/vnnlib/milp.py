@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.common import dependencies
 
 from pyomo_nn.blocks import NetworkBlock
 from pyomo_nn.bounds import Bounds
+from pyomo_nn.bounds.executors import worker_context
 from pyomo_nn.errors import InfeasibleModelError, SolverFailedError
 from pyomo_nn.ir import Network
 from pyomo_nn.solve import SolverConfig, solve
@@ -41,10 +40,6 @@ WORKER_GRACE_SECONDS = 5.0
 #: HiGHS' sub-MIP heuristics (RINS, RENS) search for better solutions, which a refutation
 #: under a cutoff does not need: on mnist_fc 256x2 they took 17 of a MILP's 21 seconds.
 HIGHS_PROOF_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
-
-#: How worker processes start: forked where the platform can (instant, and the calling
-#: script needs no ``if __name__ == "__main__"`` guard), else spawned.
-START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 
 #: Verdicts of one MILP: a counterexample candidate (to be re-checked), a refutation, or neither.
 VERDICTS = ("candidate", "refuted", "open")
@@ -164,12 +159,7 @@ def _warm_start(model: pyo.ConcreteModel, task: MilpTask) -> float | None:
 
 
 def _worker(task: MilpTask, outcomes: multiprocessing.Queue) -> None:
-    # Pyomo guards its output capture (used by every solve) with one lock shared by all
-    # processes forked from the parent. A worker stopped at the deadline while holding it
-    # would leave it taken for good, and every later solve would wait 200 s and fail with
-    # "Deadlock starting capture_output". A worker's captures concern only its own file
-    # descriptors, so it gets a lock of its own.
-    dependencies.capture_output_lock = threading.Lock()
+    """Process entry point: solve one task and put its outcome on the queue."""
     try:
         outcome = solve_disjunct(task)
     except Exception as error:  # reported to the parent, which decides; never a silent crash
@@ -201,7 +191,7 @@ def run_disjuncts(
             if limit <= 0 or on_outcome(solve_disjunct(replace(task, time_limit=limit))):
                 return
         return
-    context = multiprocessing.get_context(START_METHOD)
+    context = worker_context()
     outcomes = context.Queue()
     running: dict[int, multiprocessing.Process] = {}
     try:
