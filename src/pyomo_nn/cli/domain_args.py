@@ -56,19 +56,20 @@ def domain_from_arguments(args: argparse.Namespace) -> InputDomain:
     return Box(low, high)
 
 
-def load_array(path: str, option: str) -> np.ndarray:
-    """The array saved with ``numpy.save`` in ``path`` (named with ``option``)."""
+def load_array(path: str, option: str, what: str = "the domain's centre") -> np.ndarray:
+    """The array saved with ``numpy.save`` in ``path``; errors name ``what`` it is and ``option``."""
+    where = f"cannot read {what} ({option} {path})"
     if not Path(path).is_file():
-        raise InputFileError(f"{option} {path}: file not found")
+        raise InputFileError(f"{where}: file not found")
     try:
         array = np.load(path, allow_pickle=False)
     except (ValueError, EOFError) as error:
-        raise InputFileError(f"{option} {path}: not an array written by numpy.save") from error
+        raise InputFileError(f"{where}: not an array written by numpy.save") from error
     except OSError as error:
-        raise InputFileError(f"{option} {path}: cannot read the file ({error.strerror or error})") from error
+        raise InputFileError(f"{where}: {error.strerror or error}") from error
     if not isinstance(array, np.ndarray):
         array.close()
-        raise InputFileError(f"{option} {path}: an .npz archive; save the single array with numpy.save")
+        raise InputFileError(f"{where}: an .npz archive; save the single array with numpy.save")
     return array
 
 

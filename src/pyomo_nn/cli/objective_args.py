@@ -128,6 +128,6 @@ def build_objective(name: str, settings: dict[str, object], x0: np.ndarray | Non
 
 def _x0(args: argparse.Namespace, domain: InputDomain) -> np.ndarray | None:
     if args.x0 is not None:
-        return load_array(args.x0, "--x0").ravel()
+        return load_array(args.x0, "--x0", what="x0").ravel()
     centre = getattr(domain, "x0", None)
     return None if centre is None else np.asarray(centre, dtype=np.float64)
