@@ -67,9 +67,9 @@ def test_minlp_objective_refuses_a_milp_solver():
 
 
 def test_maxdiff_stopped_early_returns_a_reproducible_incumbent():
-    a, b = random_mlp([30, 60, 60, 5], seed=1), random_mlp([30, 60, 60, 5], seed=2)
+    a, b = random_mlp([10, 30, 30, 3], seed=1), random_mlp([10, 30, 30, 3], seed=2)
     comparison = pnn.Comparison(a, b, pnn.Box(0, 1), bounds="interval")
-    result = comparison.solve(obj.MaxDiff(), time_limit=60, options={"mip_max_nodes": 5})
+    result = comparison.solve(obj.MaxDiff(), time_limit=600, options={"mip_max_nodes": 2})
     assert result.status == "other_limit"
     assert result.has_solution, "the objective's warm start must leave HiGHS an incumbent"
     assert result.dual_bound >= result.objective - 1e-6

@@ -14,7 +14,7 @@ from pyomo.core.expr.visitor import identify_variables
 
 import pyomo_nn as pnn
 from pyomo_nn import objectives as obj
-from pyomo_nn.bundled import digits_test_set, load_digits_network
+from pyomo_nn.bundled import digits_test_set, load_digits_cnn, load_digits_network
 
 #: Time limit of every solve here: the small digits network solves in well under a second.
 TIME_LIMIT = 60
@@ -69,6 +69,15 @@ def test_model_pickles_after_a_solve_and_solves_again(net, x0):
     again = pnn.solve(copied, time_limit=TIME_LIMIT)
     assert again.objective == pytest.approx(result.objective, **SAME_OPTIMUM)
     assert again.verified
+
+
+def test_cnn_model_with_max_pool_pickles_and_clones_after_a_solve(x0):
+    cnn = load_digits_cnn()
+    model, result = _solved_model(cnn, x0)
+    for copied in (_round_trip(model), model.clone()):
+        again = pnn.solve(copied, time_limit=TIME_LIMIT)
+        assert again.objective == pytest.approx(result.objective, **SAME_OPTIMUM)
+        assert again.verified
 
 
 def test_clone_after_a_solve_keeps_the_network_and_solves_to_the_same_optimum(net, x0, caplog):

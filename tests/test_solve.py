@@ -91,7 +91,11 @@ def _hard_model() -> pyo.ConcreteModel:
 def test_a_stopped_solve_returns_incumbent_and_dual_bound():
     """A node limit stops the solve deterministically (a time limit would depend on the
     machine's speed); time and node limits leave the same partial result."""
-    result = pnn.solve(_hard_model(), "highs", time_limit=60, options={"mip_max_nodes": 5})
+    net = random_mlp([10, 30, 30, 3], seed=11, bias_scale=0.05)
+    model = pyo.ConcreteModel()
+    model.nn = pnn.NetworkBlock(net, pnn.compute_bounds(net, pnn.Box(0, 1)))
+    model.obj = pyo.Objective(expr=model.nn.outputs[0] - model.nn.outputs[1], sense=pyo.maximize)
+    result = pnn.solve(model, "highs", time_limit=600, options={"mip_max_nodes": 2})
     assert result.status == "other_limit"
     assert result.has_solution, "the warm start must leave HiGHS an incumbent"
     assert result.dual_bound is not None and result.dual_bound >= result.objective - 1e-6

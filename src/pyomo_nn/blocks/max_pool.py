@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
+from pyomo_nn.blocks.components import bounded_var, constraint_rows
 from pyomo_nn.blocks.stats import LayerStats
 from pyomo_nn.ir import MaxPool2d
 
@@ -46,18 +47,18 @@ def encode_max_pool(
     }
     undecided = sorted(set(window.tolist()))
 
-    block.y = pyo.Var(range(n), bounds=lambda _, k: (float(out_lower[k]), float(out_upper[k])))
+    block.y = bounded_var(range(n), out_lower, out_upper)
     block.d = pyo.Var(pairs, domain=pyo.Binary)
-    leaders = candidates.leader
-    block.decided = pyo.Constraint(decided, rule=lambda b, k: b.y[k] - source[leaders[k]] == 0)
-    block.above = pyo.Constraint(pairs, rule=lambda b, k, i: b.y[k] - source[i] >= 0)
-    block.chosen = pyo.Constraint(
-        pairs, rule=lambda b, k, i: b.y[k] - source[i] + big_m[k, i] * b.d[k, i] <= big_m[k, i]
+    y, d, leaders = block.y, block.d, candidates.leader
+    block.decided = constraint_rows(decided, lambda k: y[k] - source[leaders[k]] == 0)
+    block.above = constraint_rows(pairs, lambda k, i: y[k] - source[i] >= 0)
+    block.chosen = constraint_rows(
+        pairs, lambda k, i: y[k] - source[i] + big_m[k, i] * d[k, i] <= big_m[k, i]
     )
     members: dict[int, list[int]] = {k: [] for k in undecided}
     for k, i in pairs:
         members[k].append(i)
-    block.one_max = pyo.Constraint(undecided, rule=lambda b, k: sum(b.d[k, i] for i in members[k]) == 1)
+    block.one_max = constraint_rows(undecided, lambda k: sum(d[k, i] for i in members[k]) == 1)
     stats = LayerStats(
         name=layer.name,
         kind="maxpool",
