@@ -154,8 +154,8 @@ def test_cli_verify_with_settings(tmp_path, capsys):
         (["--objective", "adversarial", "--set", "target=3"], "needs x0"),
         (["--objective", "maxdiff"], "at least 2"),
         (["--set", "space"], "KEY=VALUE"),
-        (["--linf", "missing.npy", "0.1"], "--linf missing.npy: file not found"),
-        (["--x0", "missing.npy"], "--x0 missing.npy: file not found"),
+        (["--linf", "missing.npy", "0.1"], "cannot read the domain's centre"),
+        (["--x0", "missing.npy"], "cannot read x0"),
     ],
 )
 def test_cli_errors_are_one_line(capsys, extra, message):
