@@ -16,6 +16,7 @@ import pyomo_nn as pnn
 import pyomo_nn.errors
 from conftest import DATA, make_onnx, random_mlp
 from pyomo_nn import objectives as obj
+from pyomo_nn.bundled import load_digits_network
 from pyomo_nn.cli.outputs import check_output_file
 from pyomo_nn.vnnlib.bench import read_instances
 
@@ -403,3 +404,31 @@ def test_the_table_has_a_reproduction_for_every_row():
 def test_stale_bounds_row_also_covers_bounds_over_a_smaller_box():
     with pytest.raises(pnn.StaleBoundsError, match="does not contain the domain"):
         _bounds_over_a_smaller_box()
+
+
+def test_library_file_errors_are_typed(tmp_path):
+    net = load_digits_network()
+    bounds = pnn.compute_bounds(net, pnn.Box(0, 1))
+    missing = tmp_path / "no_such_folder" / "x"
+    with pytest.raises(pnn.OutputFileError, match="no_such_folder"):
+        bounds.save(f"{missing}.npz")
+    with pytest.raises(pnn.OutputFileError, match="no_such_folder"):
+        pnn.save_onnx(net, f"{missing}.onnx")
+    with pytest.raises(pnn.InputFileError, match="file not found"):
+        pnn.Bounds.load(f"{missing}.npz")
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"not a zip file")
+    with pytest.raises(pnn.InputFileError, match="not readable"):
+        pnn.Bounds.load(garbage)
+
+
+def test_bad_library_arguments_are_typed():
+    net = load_digits_network()
+    with pytest.raises(pnn.InvalidArgumentError, match="no bundled network"):
+        load_digits_network("64-1-10")
+    with pytest.raises(pnn.InvalidArgumentTypeError):
+        net.forward("abc")
+    with pytest.raises(pnn.InvalidArgumentTypeError, match="compute_bounds"):
+        pnn.NetworkBlock(net, None)
+    with pytest.raises(pnn.InvalidArgumentError, match="output_activation"):
+        pnn.Network(net.layers, net.input_shape, output_activation="tanh")

@@ -256,3 +256,11 @@ def test_parallel_milps_survive_a_capture_lock_left_taken(small_net_and_minimum)
     finally:
         dependencies.capture_output_lock.release()
     assert result.answer == "unsat"
+
+
+@pytest.mark.parametrize(("timeout", "workers"), [(0, None), (-1, None), (10, 0)])
+def test_verify_property_refuses_bad_settings(timeout, workers):
+    net = pnn.load_onnx(VNNLIB / "test_nano.onnx")
+    spec = parse_vnnlib((VNNLIB / "test_nano.vnnlib").read_text())
+    with pytest.raises(pnn.InvalidArgumentError):
+        verify_property(net, spec, timeout, workers=workers)

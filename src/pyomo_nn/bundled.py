@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pyomo_nn.errors import InvalidArgumentError
 from pyomo_nn.importers import load_onnx
 from pyomo_nn.ir import Network
 
@@ -22,7 +23,7 @@ DIGITS_NETWORKS = ("64-32-32-10", "64-50-50-50-10")
 def digits_network_path(architecture: str = "64-32-32-10") -> Path:
     """Path of a bundled digits network's ONNX file."""
     if architecture not in DIGITS_NETWORKS:
-        raise ValueError(f"no bundled network {architecture!r}; choose one of {DIGITS_NETWORKS}")
+        raise InvalidArgumentError(f"no bundled network {architecture!r}; choose one of {DIGITS_NETWORKS}")
     return Path(str(resources.files("pyomo_nn") / "data" / f"digits_{architecture}.onnx"))
 
 

@@ -35,7 +35,7 @@ from pyomo_nn.blocks.max_pool import MaxPoolEncoding, encode_max_pool, warm_star
 from pyomo_nn.blocks.stats import LayerStats
 from pyomo_nn.bounds import Bounds
 from pyomo_nn.domains import InputDomain
-from pyomo_nn.errors import ShapeMismatchError, UnboundedDomainError
+from pyomo_nn.errors import InvalidArgumentTypeError, ShapeMismatchError, UnboundedDomainError
 from pyomo_nn.ir import (
     INPUT,
     AffineLayer,
@@ -103,6 +103,11 @@ class NetworkBlock(ScalarBlock):
 
     def __init__(self, network: Network, bounds: Bounds, domain: InputDomain | None = None) -> None:
         super().__init__(concrete=True)
+        if not isinstance(bounds, Bounds):
+            raise InvalidArgumentTypeError(
+                f"NetworkBlock needs the network's Bounds, got {type(bounds).__name__}: compute them "
+                "with pnn.compute_bounds(network, domain)"
+            )
         bounds.check_matches(network, domain)
         self._network = network
         self._bounds = bounds

@@ -9,6 +9,7 @@ import numpy as np
 
 from pyomo_nn.domains import InputDomain
 from pyomo_nn.errors import StaleBoundsError
+from pyomo_nn.file_errors import readable, writable
 from pyomo_nn.ir import Network
 from pyomo_nn.tolerances import BOUND_SAFETY_ABS, BOUND_SAFETY_REL, DOMAIN_COVER_ATOL
 
@@ -96,22 +97,23 @@ class Bounds:
         """Write to an ``.npz`` file, with the network's fingerprint."""
         arrays = {f"lower_{k}": lo for k, lo in enumerate(self.lower)}
         arrays.update({f"upper_{k}": hi for k, hi in enumerate(self.upper)})
-        np.savez_compressed(
-            path,
-            input_lower=self.input_lower,
-            input_upper=self.input_upper,
-            layer_names=np.array(self.layer_names),
-            method=np.array(self.method),
-            fingerprint=np.array(self.fingerprint),
-            seconds=np.array(self.seconds),
-            layer_seconds=np.array(self.layer_seconds or (), dtype=np.float64),
-            **arrays,
-        )
+        with writable(path):
+            np.savez_compressed(
+                path,
+                input_lower=self.input_lower,
+                input_upper=self.input_upper,
+                layer_names=np.array(self.layer_names),
+                method=np.array(self.method),
+                fingerprint=np.array(self.fingerprint),
+                seconds=np.array(self.seconds),
+                layer_seconds=np.array(self.layer_seconds or (), dtype=np.float64),
+                **arrays,
+            )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], network: Network | None = None) -> Bounds:
         """Read bounds written by :meth:`save`; with ``network``, refuse them if stale."""
-        with np.load(path) as data:
+        with readable(path, "bounds (.npz written by Bounds.save)"), np.load(path) as data:
             names = tuple(str(name) for name in data["layer_names"])
             bounds = cls(
                 input_lower=data["input_lower"],

@@ -14,6 +14,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from pyomo_nn.file_errors import writable
 from pyomo_nn.importers.onnx_importer import OUTPUT_MARKERS
 from pyomo_nn.ir import INPUT, Add, AvgPool2d, Concat, Conv2d, Dense, Elementwise, Layer, MaxPool2d, Network
 
@@ -133,4 +134,6 @@ def to_onnx(network: Network) -> onnx.ModelProto:
 
 def save_onnx(network: Network, path: str | os.PathLike[str]) -> None:
     """Write ``network`` as an ONNX file."""
-    onnx.save(to_onnx(network), path)
+    model = to_onnx(network)
+    with writable(path):
+        onnx.save(model, path)

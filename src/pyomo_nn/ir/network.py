@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pyomo_nn.errors import ShapeMismatchError
+from pyomo_nn.errors import InvalidArgumentError, InvalidArgumentTypeError, ShapeMismatchError
 from pyomo_nn.ir.layers import AffineLayer, Dense, Layer, ReLU, interval_image
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class Network:
         if not self.layers:
             raise ShapeMismatchError("a network needs at least one layer")
         if self.output_activation not in OUTPUT_ACTIVATIONS:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"output_activation must be one of {OUTPUT_ACTIVATIONS}, got {self.output_activation!r}"
             )
         sizes = {INPUT: int(np.prod(self.input_shape, dtype=np.int64))}
@@ -121,7 +121,12 @@ class Network:
     def as_batch(self, x: np.ndarray) -> np.ndarray:
         """Flatten ``x`` to (batch, input_size): accepts (n,), (batch, n), input_shape or
         (batch, *input_shape)."""
-        array = np.asarray(x, dtype=np.float64)
+        try:
+            array = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise InvalidArgumentTypeError(
+                f"network input must be numbers (a numpy array or nested lists), got {type(x).__name__}"
+            ) from error
         n = self.input_size
         if array.shape == self.input_shape or array.ndim == 1:
             array = array.reshape(1, -1)

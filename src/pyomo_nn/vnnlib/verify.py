@@ -33,7 +33,7 @@ import numpy as np
 from pyomo_nn.bounds import METHODS, Bounds, compute_bounds
 from pyomo_nn.bounds.alpha import supports_alpha
 from pyomo_nn.domains import Box
-from pyomo_nn.errors import SolverUnavailableError
+from pyomo_nn.errors import InvalidArgumentError, SolverUnavailableError
 from pyomo_nn.ir import INPUT, Concat, Dense, Network
 from pyomo_nn.solve import available_solvers
 from pyomo_nn.solve.backends import HIGHS_NAMES
@@ -118,6 +118,12 @@ def verify_property(
     ``workers`` is the number of parallel MILP processes (default: one per core); ``log``
     receives one progress line per step.
     """
+    if not timeout > 0:
+        raise InvalidArgumentError(f"timeout must be positive seconds, got {timeout!r}")
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise InvalidArgumentError(
+            f"workers must be a positive integer or None (one per core), got {workers!r}"
+        )
     spec.check_fits(network)
     if solver not in HIGHS_NAMES and solver not in available_solvers():
         raise SolverUnavailableError(
