@@ -38,7 +38,7 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 
 import pyomo_nn as pnn
 from pyomo_nn.bundled import digits_network_path, digits_test_set
-from pyomo_nn.solve.highs_adapter import HIGHS_DEFAULT_OPTIONS
+from pyomo_nn.solvers.highs_adapter import HIGHS_DEFAULT_OPTIONS
 
 try:
     from omlt import OmltBlock

@@ -14,7 +14,7 @@ from pyomo_nn import objectives as obj
 from pyomo_nn.bundled import digits_network_path, digits_test_set, load_digits_network
 from pyomo_nn.cli.main import main
 from pyomo_nn.objectives.base import softmax
-from pyomo_nn.solve.scip_ranges import ranges_read_correctly_by_scip
+from pyomo_nn.solvers.scip_ranges import ranges_read_correctly_by_scip
 
 needs_scip = pytest.mark.skipif(
     "scip_direct" not in pnn.available_solvers(),

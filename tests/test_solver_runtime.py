@@ -18,7 +18,7 @@ from pyomo_nn.bounds.executors import InlineExecutor
 from pyomo_nn.bundled import digits_test_set, load_digits_network
 from pyomo_nn.errors import BoundTighteningWarning
 from pyomo_nn.highs_instance import new_highs
-from pyomo_nn.solve.backends import _consistent_dual_bound
+from pyomo_nn.solvers.backends import _consistent_dual_bound
 
 
 def _small_model(net: pnn.Network, bounds: pnn.Bounds) -> pyo.ConcreteModel:

@@ -40,7 +40,7 @@ from pyomo_nn.ir.prune import LayerSparsity, prune, sparsity
 from pyomo_nn.problem import Problem
 from pyomo_nn.problem_result import NetworkEvaluation, ProblemResult
 from pyomo_nn.result import BlockCheck, Result
-from pyomo_nn.solve import SolverConfig, available_solvers, solve
+from pyomo_nn.solvers import SolverConfig, available_solvers, solve
 from pyomo_nn.verification import Verification
 from pyomo_nn.vnnlib import Specification, VerificationResult, load_vnnlib, verify_property
 

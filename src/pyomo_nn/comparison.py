@@ -15,7 +15,7 @@ from pyomo_nn.ir import Network
 from pyomo_nn.objectives.base import Objective
 from pyomo_nn.problem import Problem
 from pyomo_nn.problem_result import ProblemResult
-from pyomo_nn.solve import DEFAULT_TIME_LIMIT, SolverConfig
+from pyomo_nn.solvers import DEFAULT_TIME_LIMIT, SolverConfig
 
 #: Bound method used when the caller names none.
 DEFAULT_BOUND_METHOD = "symbolic"

@@ -31,7 +31,7 @@ from pyomo_nn.errors import (
 from pyomo_nn.ir import Network
 from pyomo_nn.objectives.base import EXP_CAPABLE_SOLVERS, Objective, softmax
 from pyomo_nn.problem_result import NetworkEvaluation, ProblemResult
-from pyomo_nn.solve import DEFAULT_TIME_LIMIT, SolverConfig, available_solvers, solve
+from pyomo_nn.solvers import DEFAULT_TIME_LIMIT, SolverConfig, available_solvers, solve
 
 
 class Problem:

@@ -19,7 +19,7 @@ from pyomo_nn.domains import InputDomain
 from pyomo_nn.errors import ObjectiveConfigError
 from pyomo_nn.importers import load_onnx
 from pyomo_nn.objectives import Objective, get
-from pyomo_nn.solve import SolverConfig
+from pyomo_nn.solvers import SolverConfig
 
 
 def add_objective_arguments(parser: argparse.ArgumentParser, default_objective: str) -> None:

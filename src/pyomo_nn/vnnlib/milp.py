@@ -25,8 +25,8 @@ from pyomo_nn.bounds import Bounds
 from pyomo_nn.bounds.executors import worker_context
 from pyomo_nn.errors import InfeasibleModelError, SolverFailedError
 from pyomo_nn.ir import Network
-from pyomo_nn.solve import SolverConfig, solve
-from pyomo_nn.solve.backends import HIGHS_NAMES
+from pyomo_nn.solvers import SolverConfig, solve
+from pyomo_nn.solvers.backends import HIGHS_NAMES
 from pyomo_nn.tolerances import HIGHS_FEASIBILITY_TOLERANCE, VNNLIB_MILP_MARGIN
 from pyomo_nn.vnnlib.spec import Disjunct
 

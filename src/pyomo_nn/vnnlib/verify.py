@@ -35,8 +35,8 @@ from pyomo_nn.bounds.alpha import supports_alpha
 from pyomo_nn.domains import Box
 from pyomo_nn.errors import InvalidArgumentError, SolverUnavailableError
 from pyomo_nn.ir import INPUT, Concat, Dense, Network
-from pyomo_nn.solve import available_solvers
-from pyomo_nn.solve.backends import HIGHS_NAMES
+from pyomo_nn.solvers import available_solvers
+from pyomo_nn.solvers.backends import HIGHS_NAMES
 from pyomo_nn.tolerances import VNNLIB_BOUND_MARGIN
 from pyomo_nn.vnnlib.attack import CHEAP, THOROUGH, AttackPlan, falsify
 from pyomo_nn.vnnlib.lp import OutputRelaxation

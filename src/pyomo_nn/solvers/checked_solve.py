@@ -11,9 +11,9 @@ import pyomo.environ as pyo
 from pyomo_nn.blocks import NetworkBlock
 from pyomo_nn.errors import InfeasibleModelError, SolverConfigError, SolverFailedError
 from pyomo_nn.result import Result, recheck
-from pyomo_nn.solve.backends import run_solver
-from pyomo_nn.solve.config import DEFAULT_TIME_LIMIT, SolverConfig
-from pyomo_nn.solve.outcome import SolveOutcome
+from pyomo_nn.solvers.backends import run_solver
+from pyomo_nn.solvers.config import DEFAULT_TIME_LIMIT, SolverConfig
+from pyomo_nn.solvers.outcome import SolveOutcome
 
 #: Name of the constant objective a feasibility solve adds for the solver's sake.
 FEASIBILITY_OBJECTIVE = "_pyomo_nn_feasibility_objective"

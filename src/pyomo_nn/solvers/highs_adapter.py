@@ -21,8 +21,8 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from pyomo_nn.errors import SolverCapabilityError, SolverConfigError
 from pyomo_nn.highs_instance import new_highs, scheduler_for
-from pyomo_nn.solve.config import SolverConfig
-from pyomo_nn.solve.outcome import SolveOutcome, finite
+from pyomo_nn.solvers.config import SolverConfig
+from pyomo_nn.solvers.outcome import SolveOutcome, finite
 from pyomo_nn.tolerances import HIGHS_FEASIBILITY_TOLERANCE
 
 #: HiGHS options pyomo-nn sets unless the caller sets them: see HIGHS_FEASIBILITY_TOLERANCE.

@@ -1,7 +1,7 @@
 """Run one Pyomo solver and report what it found in one solver-independent shape.
 
 Three kinds of interface are used. HiGHS goes through highspy directly
-(:mod:`pyomo_nn.solve.highs_adapter`), which passes the model's current values as a MIP
+(:mod:`pyomo_nn.solvers.highs_adapter`), which passes the model's current values as a MIP
 start, so a time-limited solve always has an incumbent (see ``NetworkBlock.warm_start``);
 classic solvers get no MIP start because CBC misreads those of maximisation problems. The
 ``pyomo.contrib.solver`` solvers (Gurobi, SCIP direct, ...) report incumbent and dual bound
@@ -23,10 +23,10 @@ from pyomo.opt import SolverFactory as ClassicSolverFactory
 from pyomo.opt import TerminationCondition as ClassicTermination
 
 from pyomo_nn.errors import SolverConfigError, SolverUnavailableError
-from pyomo_nn.solve.config import SolverConfig
-from pyomo_nn.solve.highs_adapter import run_highs
-from pyomo_nn.solve.outcome import SolveOutcome, finite
-from pyomo_nn.solve.scip_ranges import PYSCIPOPT_SOLVERS, ranges_read_correctly_by_scip
+from pyomo_nn.solvers.config import SolverConfig
+from pyomo_nn.solvers.highs_adapter import run_highs
+from pyomo_nn.solvers.outcome import SolveOutcome, finite
+from pyomo_nn.solvers.scip_ranges import PYSCIPOPT_SOLVERS, ranges_read_correctly_by_scip
 from pyomo_nn.tolerances import DUAL_BOUND_CONSISTENCY_ABS, DUAL_BOUND_CONSISTENCY_REL
 
 #: SCIP completes a partial start (binaries only) only if at most this share of variables is

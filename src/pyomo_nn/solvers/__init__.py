@@ -1,0 +1,7 @@
+"""Solvers: solver configuration, solver adapters and the ``solve`` entry point (``pyomo_nn.solve``)."""
+
+from pyomo_nn.solvers.backends import available_solvers
+from pyomo_nn.solvers.checked_solve import solve
+from pyomo_nn.solvers.config import DEFAULT_TIME_LIMIT, SolverConfig
+
+__all__ = ["DEFAULT_TIME_LIMIT", "SolverConfig", "available_solvers", "solve"]
