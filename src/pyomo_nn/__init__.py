@@ -36,11 +36,11 @@ from pyomo_nn.errors import (
 from pyomo_nn.exporters import save_onnx, to_onnx
 from pyomo_nn.importers import load_onnx, load_onnx_bytes, supported_ops
 from pyomo_nn.ir import Add, AvgPool2d, Concat, Conv2d, Dense, Elementwise, MaxPool2d, Network, ReLU
-from pyomo_nn.ir.prune import LayerSparsity, prune, sparsity
 from pyomo_nn.problem import Problem
 from pyomo_nn.problem_result import NetworkEvaluation, ProblemResult
 from pyomo_nn.result import BlockCheck, Result
 from pyomo_nn.solvers import SolverConfig, available_solvers, solve
+from pyomo_nn.transforms.prune import LayerSparsity, prune, sparsity
 from pyomo_nn.verification import Verification
 from pyomo_nn.vnnlib import Specification, VerificationResult, load_vnnlib, verify_property
 

@@ -35,7 +35,6 @@ from pyomo_nn.errors import (
     ShapeMismatchError,
     UnsupportedOperatorError,
 )
-from pyomo_nn.importers.onnx_source import OnnxSource
 from pyomo_nn.importers.onnx_spatial import onnx_output_shape, spatial_input, window_settings
 from pyomo_nn.importers.variant import UnsupportedVariant
 from pyomo_nn.ir import (
@@ -52,6 +51,7 @@ from pyomo_nn.ir import (
     ReLU,
 )
 from pyomo_nn.ir.fold import fold_elementwise
+from pyomo_nn.ir.onnx_source import OnnxSource
 
 #: Operations that end a classifier: kept as a marker, never encoded.
 OUTPUT_MARKERS = {"Softmax": "softmax", "LogSoftmax": "log_softmax", "Sigmoid": "sigmoid"}

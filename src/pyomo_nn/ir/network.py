@@ -13,7 +13,7 @@ from pyomo_nn.errors import InvalidArgumentError, InvalidArgumentTypeError, Shap
 from pyomo_nn.ir.layers import AffineLayer, Dense, Layer, ReLU, interval_image
 
 if TYPE_CHECKING:
-    from pyomo_nn.importers.onnx_source import OnnxSource
+    from pyomo_nn.ir.onnx_source import OnnxSource
 
 #: Name of the network's input tensor inside the IR graph.
 INPUT = "input"

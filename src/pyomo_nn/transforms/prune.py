@@ -1,7 +1,9 @@
 """The Rounder (thesis Algorithm 2): zero every weight with ``|w| <= eps``.
 
 Weights are those of Dense layers and Conv2d kernels; biases, batch-norm scales and pooling
-are left alone.
+are left alone. The pruned network is exported to ONNX in memory and imported again, so it
+carries an ONNX source like any imported network; that round trip is why pruning lives here,
+above the importer and exporter, and not in :mod:`pyomo_nn.ir`.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyomo_nn.errors import InvalidArgumentError, InvalidArgumentTypeError
-from pyomo_nn.ir.conv import Conv2d
-from pyomo_nn.ir.layers import Dense
-from pyomo_nn.ir.network import Network
+from pyomo_nn.exporters import to_onnx
+from pyomo_nn.importers import load_onnx_bytes
+from pyomo_nn.ir import Conv2d, Dense, Network
 
 
 def weighted_layers(network: Network) -> tuple[Dense | Conv2d, ...]:
@@ -67,9 +69,6 @@ def prune(network: Network, percent: float | None = None, eps: float | None = No
     The result carries an in-memory ONNX export as its source, so solutions on the pruned
     network are re-checked with onnxruntime like any imported network.
     """
-    from pyomo_nn.exporters import to_onnx
-    from pyomo_nn.importers import load_onnx_bytes
-
     if (percent is None) == (eps is None):
         raise InvalidArgumentError(
             "give exactly one of percent= (share of weights to zero) or eps= (zero |w| <= eps)"
