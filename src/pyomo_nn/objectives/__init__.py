@@ -7,7 +7,7 @@ objectives up by name, including third-party ones (entry-point group ``pyomo_nn.
 """
 
 from pyomo_nn.objectives.adversarial import Adversarial
-from pyomo_nn.objectives.base import Evaluation, Objective
+from pyomo_nn.objectives.base import Evaluation, Objective, ProblemView
 from pyomo_nn.objectives.feature import Feature
 from pyomo_nn.objectives.maxdiff import MaxDiff
 from pyomo_nn.objectives.maxflip import MaxFlip
@@ -26,6 +26,7 @@ __all__ = [
     "MaxOut",
     "MinEps",
     "Objective",
+    "ProblemView",
     "Verify",
     "available",
     "get",

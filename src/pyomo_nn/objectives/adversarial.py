@@ -11,13 +11,12 @@ from numpy.typing import ArrayLike
 
 from pyomo_nn.blocks.components import bounded_var, constraint_rows
 from pyomo_nn.errors import ObjectiveConfigError, ShapeMismatchError
-from pyomo_nn.objectives.base import Evaluation, Objective, check_class
+from pyomo_nn.objectives.base import Evaluation, Objective, ProblemView, check_class
 from pyomo_nn.tolerances import CLASS_MARGIN
 
 if TYPE_CHECKING:
     from pyomo_nn.domains import InputDomain
     from pyomo_nn.ir import Network
-    from pyomo_nn.problem import Problem
 
 #: Distances to x0 that can be minimised (both are linear programs in x, no binary needed).
 NORMS = ("l1", "linf")
@@ -52,7 +51,7 @@ class Adversarial(Objective):
             )
         check_class("Adversarial target", self.target, networks[0].output_size)
 
-    def build(self, problem: Problem) -> None:
+    def build(self, problem: ProblemView) -> None:
         x, x0, block = problem.x, self.x0, problem.block
         outputs = problem.outputs(0)
         others = [k for k in range(problem.networks[0].output_size) if k != self.target]
@@ -75,7 +74,7 @@ class Adversarial(Objective):
         block.distance_above = constraint_rows(inputs, lambda i: x[i] - float(x0[i]) <= distance[i])
         block.distance_below = constraint_rows(inputs, lambda i: float(x0[i]) - x[i] <= distance[i])
 
-    def evaluate(self, problem: Problem, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
+    def evaluate(self, problem: ProblemView, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
         values = logits[0]
         margin = float(values[self.target] - np.max(np.delete(values, self.target)))
         step = x - self.x0
@@ -92,7 +91,7 @@ class Adversarial(Objective):
             },
         )
 
-    def infeasible_meaning(self, problem: Problem) -> str:
+    def infeasible_meaning(self, problem: ProblemView) -> str:
         return (
             f"no input of the domain makes class {self.target} beat every other class by "
             f"{self.margin:g}: the network is robust to this target here"

@@ -1,11 +1,16 @@
 """The objective plug-in protocol: what an objective adds to a model and how it judges an answer.
 
 An objective is an object with settings (classes, margins, a reference input, ...) that,
-given a :class:`~pyomo_nn.problem.Problem` (a Pyomo model holding one NetworkBlock per
-network, all sharing one input), adds its own variables, constraints and exactly one Pyomo
-``Objective`` to ``problem.block``; and that, given the input a solver found and every
-network's logits re-computed there by onnxruntime, says what the objective's value really
-is at that input and whether the answer does what the objective claims.
+given a problem (a Pyomo model holding one NetworkBlock per network, all sharing one input;
+:class:`ProblemView` is what an objective may read and write of it), adds its own variables,
+constraints and exactly one Pyomo ``Objective`` to ``problem.block``; and that, given the
+input a solver found and every network's logits re-computed there by onnxruntime, says what
+the objective's value really is at that input and whether the answer does what the
+objective claims.
+
+This module is the contract between the objectives and :class:`pyomo_nn.problem.Problem`
+(which implements :class:`ProblemView` and calls the objective): it imports neither, so
+``problem`` -> ``objectives.base`` is the only direction between them.
 
 Third-party objectives subclass :class:`Objective` and register under the entry-point group
 ``pyomo_nn.objectives`` (see :mod:`pyomo_nn.objectives.registry`).
@@ -16,16 +21,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
 from pyomo_nn.errors import ObjectiveConfigError
 
 if TYPE_CHECKING:
+    import pyomo.environ as pyo
+
+    from pyomo_nn.blocks import NetworkBlock
+    from pyomo_nn.bounds import Bounds
     from pyomo_nn.domains import InputDomain
     from pyomo_nn.ir import Network
-    from pyomo_nn.problem import Problem
 
 #: Solver used when the caller names none and the objective is a MILP.
 DEFAULT_MILP_SOLVER = "highs"
@@ -56,6 +64,46 @@ class Evaluation:
     value: float
     holds: bool
     details: dict[str, object] = field(default_factory=dict)
+
+
+class ProblemView(Protocol):
+    """What an objective reads from, and adds to, the problem it is built into.
+
+    :class:`pyomo_nn.problem.Problem` implements it: networks ``networks[i]`` called
+    ``names[i]``, each with its :class:`~pyomo_nn.NetworkBlock` ``blocks[i]`` built from
+    ``bounds[i]`` over ``domain``, all sharing the input ``x``; ``block`` is the objective's own
+    Pyomo block and ``state`` scratch space for what it wants to keep between ``build``,
+    ``warm_start`` and ``evaluate``.
+    """
+
+    networks: tuple[Network, ...]
+    names: tuple[str, ...]
+    domain: InputDomain
+    bounds: tuple[Bounds, ...]
+    blocks: tuple[NetworkBlock, ...]
+    model: pyo.ConcreteModel
+    block: pyo.Block
+    state: dict[str, Any]
+
+    @property
+    def x(self) -> pyo.Var:
+        """The shared input variables."""
+
+    @property
+    def input_size(self) -> int:
+        """Number of inputs of every network."""
+
+    def outputs(self, i: int) -> pyo.Var:
+        """Logit variables of network ``i``."""
+
+    def output_bounds(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Valid (lower, upper) bounds of network ``i``'s logits over the domain."""
+
+    def input_box(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-input (lower, upper) of the shared input."""
+
+    def reference_logits(self, i: int, x: np.ndarray) -> np.ndarray:
+        """Logits of network ``i`` at ``x`` from the reference evaluation (onnxruntime)."""
 
 
 class Objective(ABC):
@@ -94,20 +142,20 @@ class Objective(ABC):
             raise ObjectiveConfigError(f"objective {self.name!r} compares {wanted} network(s), got {count}")
 
     @abstractmethod
-    def build(self, problem: Problem) -> None:
+    def build(self, problem: ProblemView) -> None:
         """Add variables, constraints and exactly one active Pyomo Objective to ``problem.block``."""
 
-    def warm_start(self, problem: Problem, x: np.ndarray) -> None:  # noqa: B027 - optional hook
+    def warm_start(self, problem: ProblemView, x: np.ndarray) -> None:  # noqa: B027 - optional hook
         """Give the objective's own variables their values at input ``x`` (blocks are set already).
 
         Only worth overriding when every ``x`` of the domain is feasible for the objective, so
         a solver taking a MIP start always holds an incumbent."""
 
     @abstractmethod
-    def evaluate(self, problem: Problem, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
+    def evaluate(self, problem: ProblemView, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
         """Judge the found input ``x`` from each network's reference ``logits`` there."""
 
-    def infeasible_meaning(self, problem: Problem) -> str:
+    def infeasible_meaning(self, problem: ProblemView) -> str:
         """What a proof of infeasibility means for this objective, in one sentence."""
         return "no input of the domain satisfies the objective's constraints"
 

@@ -11,12 +11,11 @@ import pyomo.environ as pyo
 
 from pyomo_nn.errors import ObjectiveConfigError
 from pyomo_nn.ir import ReLU
-from pyomo_nn.objectives.base import Evaluation, Objective
+from pyomo_nn.objectives.base import Evaluation, Objective, ProblemView
 
 if TYPE_CHECKING:
     from pyomo_nn.domains import InputDomain
     from pyomo_nn.ir import Network
-    from pyomo_nn.problem import Problem
 
 
 class Feature(Objective):
@@ -64,7 +63,7 @@ class Feature(Objective):
                 f"Feature neuron {self.neuron} does not exist: layer {self.layer!r} has {size} neurons"
             )
 
-    def build(self, problem: Problem) -> None:
+    def build(self, problem: ProblemView) -> None:
         network, block = problem.networks[0], problem.blocks[0]
         name = self.layer_name(network)
         activation = (
@@ -74,7 +73,7 @@ class Feature(Objective):
         )
         problem.block.objective = pyo.Objective(expr=activation, sense=pyo.maximize)
 
-    def evaluate(self, problem: Problem, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
+    def evaluate(self, problem: ProblemView, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
         network = problem.networks[0]
         name = self.layer_name(network)
         if name == network.layers[-1].name:

@@ -10,7 +10,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from pyomo_nn.errors import IncompatibleNetworksError, ObjectiveConfigError
-from pyomo_nn.objectives.base import Evaluation, Objective, softmax
+from pyomo_nn.objectives.base import Evaluation, Objective, ProblemView, softmax
 from pyomo_nn.objectives.encoding import (
     Difference,
     MaximisedAbs,
@@ -22,7 +22,6 @@ from pyomo_nn.objectives.encoding import (
 if TYPE_CHECKING:
     from pyomo_nn.domains import InputDomain
     from pyomo_nn.ir import Network
-    from pyomo_nn.problem import Problem
 
 #: Spaces in which the outputs can be compared.
 SPACES = ("logits", "probabilities")
@@ -55,7 +54,7 @@ class MaxDiff(Objective):
         super().check_networks(networks, domain)
         check_same_outputs(networks)
 
-    def build(self, problem: Problem) -> None:
+    def build(self, problem: ProblemView) -> None:
         count = len(problem.networks)
         if self.space == "logits":
             values = [problem.outputs(i) for i in range(count)]
@@ -81,7 +80,7 @@ class MaxDiff(Objective):
         problem.state["difference"] = absolute
         problem.block.objective = pyo.Objective(expr=absolute.total, sense=pyo.maximize)
 
-    def warm_start(self, problem: Problem, x: np.ndarray) -> None:
+    def warm_start(self, problem: ProblemView, x: np.ndarray) -> None:
         logits = [net.forward(x) for net in problem.networks]
         values = logits
         if self.space == "probabilities":
@@ -93,7 +92,7 @@ class MaxDiff(Objective):
         pairs = itertools.combinations(range(len(values)), 2)
         absolute.warm_start(np.concatenate([values[i] - values[j] for i, j in pairs]))
 
-    def evaluate(self, problem: Problem, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
+    def evaluate(self, problem: ProblemView, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
         logit_l1 = pairwise_l1(list(logits))
         probability_l1 = pairwise_l1([softmax(values) for values in logits])
         return Evaluation(

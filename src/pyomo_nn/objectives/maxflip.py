@@ -12,13 +12,12 @@ import pyomo.environ as pyo
 from pyomo_nn.blocks.components import constraint_rows
 from pyomo_nn.errors import IncompatibleNetworksError, ObjectiveConfigError
 from pyomo_nn.ir import ReLU
-from pyomo_nn.objectives.base import Evaluation, Objective
+from pyomo_nn.objectives.base import Evaluation, Objective, ProblemView
 from pyomo_nn.tolerances import FLIP_MARGIN
 
 if TYPE_CHECKING:
     from pyomo_nn.domains import InputDomain
     from pyomo_nn.ir import Network
-    from pyomo_nn.problem import Problem
 
 
 class MaxFlip(Objective):
@@ -51,7 +50,7 @@ class MaxFlip(Objective):
                 f"{describe(shapes[0])} and {describe(shapes[1])}"
             )
 
-    def build(self, problem: Problem) -> None:
+    def build(self, problem: ProblemView) -> None:
         first, second = problem.blocks
         layers = list(zip(relu_names(problem.networks[0]), relu_names(problem.networks[1]), strict=True))
         neurons = [
@@ -102,7 +101,7 @@ class MaxFlip(Objective):
             rows.append(a <= -delta + (upper + delta) * (z + (1 - flip)))
         return rows
 
-    def warm_start(self, problem: Problem, x: np.ndarray) -> None:
+    def warm_start(self, problem: ProblemView, x: np.ndarray) -> None:
         neurons = problem.state["flip_neurons"]
         pre = [pre_activations(net, x) for net in problem.networks]
         flip = problem.block.flip
@@ -111,7 +110,7 @@ class MaxFlip(Objective):
             counted = min(a, b) <= -self.margin and max(a, b) >= self.margin
             flip[index, j].set_value(float(counted), skip_validation=True)
 
-    def evaluate(self, problem: Problem, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
+    def evaluate(self, problem: ProblemView, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
         pre = [pre_activations(net, x) for net in problem.networks]
         flipped = [(a > 0) != (b > 0) for a, b in zip(*pre, strict=True)]
         per_layer = [int(np.count_nonzero(mask)) for mask in flipped]

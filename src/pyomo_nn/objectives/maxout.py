@@ -11,13 +11,12 @@ import pyomo.environ as pyo
 
 from pyomo_nn.blocks.components import constraint_rows
 from pyomo_nn.errors import ObjectiveConfigError
-from pyomo_nn.objectives.base import Evaluation, Objective, check_class
+from pyomo_nn.objectives.base import Evaluation, Objective, ProblemView, check_class
 from pyomo_nn.tolerances import CLASS_MARGIN
 
 if TYPE_CHECKING:
     from pyomo_nn.domains import InputDomain
     from pyomo_nn.ir import Network
-    from pyomo_nn.problem import Problem
 
 
 class MaxOut(Objective):
@@ -54,7 +53,7 @@ class MaxOut(Objective):
         for i, (cls, net) in enumerate(zip(self.classes, networks, strict=True)):
             check_class(f"MaxOut class of network {i + 1}", cls, net.output_size)
 
-    def build(self, problem: Problem) -> None:
+    def build(self, problem: ProblemView) -> None:
         pairs = [
             (i, k)
             for i, net in enumerate(problem.networks)
@@ -70,7 +69,7 @@ class MaxOut(Objective):
             expr=pyo.quicksum(outputs[i][c] for i, c in enumerate(self.classes)), sense=pyo.maximize
         )
 
-    def evaluate(self, problem: Problem, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
+    def evaluate(self, problem: ProblemView, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
         margins = [
             float(values[c] - np.max(np.delete(values, c)))
             for values, c in zip(logits, self.classes, strict=True)
@@ -81,6 +80,6 @@ class MaxOut(Objective):
             details={"required_classes": list(self.classes), "class_margins": margins},
         )
 
-    def infeasible_meaning(self, problem: Problem) -> str:
+    def infeasible_meaning(self, problem: ProblemView) -> str:
         choices = ", ".join(f"{name} class {c}" for name, c in zip(problem.names, self.classes, strict=True))
         return f"no input of the domain makes {choices} (by a logit margin of {self.tolerance:g})"

@@ -12,14 +12,13 @@ import pyomo.environ as pyo
 from pyomo_nn.blocks.components import constraint_rows
 from pyomo_nn.domains import LinfBall
 from pyomo_nn.errors import ObjectiveConfigError
-from pyomo_nn.objectives.base import Evaluation, Objective, check_class
+from pyomo_nn.objectives.base import Evaluation, Objective, ProblemView, check_class
 from pyomo_nn.objectives.maxdiff import check_same_outputs
 from pyomo_nn.tolerances import CLASS_MARGIN
 
 if TYPE_CHECKING:
     from pyomo_nn.domains import InputDomain
     from pyomo_nn.ir import Network
-    from pyomo_nn.problem import Problem
 
 
 class MinEps(Objective):
@@ -58,14 +57,14 @@ class MinEps(Objective):
         if self.true_class is not None:
             check_class("MinEps true_class", self.true_class, networks[0].output_size)
 
-    def reference_class(self, problem: Problem) -> int:
+    def reference_class(self, problem: ProblemView) -> int:
         """C0: the given true class, else network 1's class at x0."""
         ball: LinfBall = problem.domain  # type: ignore[assignment]
         if self.true_class is not None:
             return self.true_class
         return int(np.argmax(problem.networks[0].forward(ball.x0)))
 
-    def build(self, problem: Problem) -> None:
+    def build(self, problem: ProblemView) -> None:
         ball: LinfBall = problem.domain  # type: ignore[assignment]
         x0, x = ball.x0, problem.x
         c0 = self.reference_class(problem)
@@ -90,7 +89,7 @@ class MinEps(Objective):
         block.second_errs = pyo.Constraint(expr=pyo.quicksum(b[k] for k in others) >= 1)
         block.objective = pyo.Objective(expr=block.eps, sense=pyo.minimize)
 
-    def evaluate(self, problem: Problem, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
+    def evaluate(self, problem: ProblemView, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
         ball: LinfBall = problem.domain  # type: ignore[assignment]
         c0 = self.reference_class(problem)
         first, second = (int(np.argmax(values)) for values in logits)
@@ -105,7 +104,7 @@ class MinEps(Objective):
             },
         )
 
-    def infeasible_meaning(self, problem: Problem) -> str:
+    def infeasible_meaning(self, problem: ProblemView) -> str:
         ball: LinfBall = problem.domain  # type: ignore[assignment]
         c0 = self.reference_class(problem)
         return (

@@ -11,14 +11,13 @@ import pyomo.environ as pyo
 from numpy.typing import ArrayLike
 
 from pyomo_nn.errors import ObjectiveConfigError, ShapeMismatchError
-from pyomo_nn.objectives.base import Evaluation, Objective, softmax
+from pyomo_nn.objectives.base import Evaluation, Objective, ProblemView, softmax
 from pyomo_nn.objectives.encoding import Difference, MaximisedAbs, add_maximised_abs, add_softmax
 from pyomo_nn.objectives.maxdiff import SPACES
 
 if TYPE_CHECKING:
     from pyomo_nn.domains import InputDomain
     from pyomo_nn.ir import Network
-    from pyomo_nn.problem import Problem
 
 
 class Verify(Objective):
@@ -52,7 +51,7 @@ class Verify(Objective):
         logits = network.forward(self.x0)
         return logits if self.space == "logits" else softmax(logits)
 
-    def build(self, problem: Problem) -> None:
+    def build(self, problem: ProblemView) -> None:
         reference = self._reference(problem.networks[0])
         if self.space == "logits":
             values = problem.outputs(0)
@@ -68,13 +67,13 @@ class Verify(Objective):
         problem.state["difference"] = absolute
         problem.block.objective = pyo.Objective(expr=absolute.total, sense=pyo.maximize)
 
-    def warm_start(self, problem: Problem, x: np.ndarray) -> None:
+    def warm_start(self, problem: ProblemView, x: np.ndarray) -> None:
         if self.space == "logits":
             network = problem.networks[0]
             absolute: MaximisedAbs = problem.state["difference"]
             absolute.warm_start(network.forward(x) - self._reference(network))
 
-    def evaluate(self, problem: Problem, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
+    def evaluate(self, problem: ProblemView, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
         at_x = logits[0]
         at_x0 = problem.reference_logits(0, self.x0)
         logit_l1 = float(np.sum(np.abs(at_x - at_x0)))
