@@ -58,7 +58,7 @@ _AFFINE_KINDS = {
 
 
 @dataclass(frozen=True)
-class _Affine:
+class _LinearRows:
     """Expressions ``matrix @ vars + offset`` (sparse rows) not yet given variables of their own."""
 
     matrix: SparseMatrix
@@ -66,17 +66,17 @@ class _Affine:
     vars: list
 
     @classmethod
-    def of_layer(cls, layer: AffineLayer, sources: list[list]) -> _Affine:
+    def of_layer(cls, layer: AffineLayer, sources: list[list]) -> _LinearRows:
         """An affine layer's outputs over the variables of its inputs, one after another."""
         maps = [m if isinstance(m, SparseMatrix) else SparseMatrix.from_dense(m) for m in layer.linear_maps()]
         matrix = maps[0] if len(maps) == 1 else SparseMatrix.hstack(maps)
         return cls(matrix, layer.offset, [var for source in sources for var in source])
 
     @classmethod
-    def identity(cls, variables: list) -> _Affine:
+    def identity(cls, variables: list) -> _LinearRows:
         return cls(SparseMatrix.identity(len(variables)), np.zeros(len(variables)), variables)
 
-    def __deepcopy__(self, memo: dict[int, object]) -> _Affine:
+    def __deepcopy__(self, memo: dict[int, object]) -> _LinearRows:
         """A copy over the copied variables (``model.clone()``), sharing the constant arrays."""
         return replace(self, vars=copy.deepcopy(self.vars, memo))
 
@@ -113,7 +113,7 @@ class NetworkBlock(ScalarBlock):
         self._bounds = bounds
         self._input_box = _input_box(network, bounds, domain)
         self._stats: list[LayerStats] = []
-        self._pre_activations: dict[str, tuple[_Affine, np.ndarray, np.ndarray]] = {}
+        self._pre_activations: dict[str, tuple[_LinearRows, np.ndarray, np.ndarray]] = {}
         self._max_pools: dict[str, MaxPoolEncoding] = {}
         with PauseGC():  # millions of expression objects: collector passes would dominate the build
             self._build()
@@ -229,12 +229,12 @@ class NetworkBlock(ScalarBlock):
         self.inputs = bounded_var(range(n_in), *self._input_box)
         piecewise = [layer.name for layer in net.layers if isinstance(layer, PiecewiseLayer)]
         self.layers = pyo.Block(piecewise)
-        tensors: dict[str, list | _Affine] = {INPUT: [self.inputs[i] for i in range(n_in)]}
+        tensors: dict[str, list | _LinearRows] = {INPUT: [self.inputs[i] for i in range(n_in)]}
         final = net.layers[-1].name
         for layer in net.layers:
             sources = [tensors[name] for name in layer.inputs]
             if isinstance(layer, AffineLayer):
-                affine = _Affine.of_layer(layer, [_as_vars(source) for source in sources])
+                affine = _LinearRows.of_layer(layer, [_as_vars(source) for source in sources])
                 feeds_only_relus = all(isinstance(c, ReLU) for c in net.consumers(layer.name))
                 if layer.name == final or not feeds_only_relus:
                     tensors[layer.name] = self._affine_outputs(
@@ -255,7 +255,7 @@ class NetworkBlock(ScalarBlock):
         if not isinstance(net.layers[-1], AffineLayer):
             self._copy_to_outputs(tensors[final], boxes[final])
 
-    def _affine_outputs(self, layer: AffineLayer, affine: _Affine, box: tuple, is_output: bool) -> list:
+    def _affine_outputs(self, layer: AffineLayer, affine: _LinearRows, box: tuple, is_output: bool) -> list:
         n = box[0].size
         var = bounded_var(range(n), *box)
         if is_output:
@@ -269,9 +269,9 @@ class NetworkBlock(ScalarBlock):
         self._stats.append(LayerStats(layer.name, _AFFINE_KINDS[type(layer).__name__], n, 0, 0, 0, n, n))
         return [var[k] for k in range(n)]
 
-    def _relu(self, layer: ReLU, source: list | _Affine, lower: np.ndarray, upper: np.ndarray) -> list:
+    def _relu(self, layer: ReLU, source: list | _LinearRows, lower: np.ndarray, upper: np.ndarray) -> list:
         block = self.layers[layer.name]
-        pre = source if isinstance(source, _Affine) else _Affine.identity(source)
+        pre = source if isinstance(source, _LinearRows) else _LinearRows.identity(source)
         self._pre_activations[layer.name] = (pre, lower, upper)
         n = lower.size
         active = np.flatnonzero(lower >= 0).tolist()
@@ -324,8 +324,8 @@ def _input_box(network: Network, bounds: Bounds, domain: InputDomain | None) -> 
     return np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
 
 
-def _as_vars(source: list | _Affine) -> list:
-    if isinstance(source, _Affine):
+def _as_vars(source: list | _LinearRows) -> list:
+    if isinstance(source, _LinearRows):
         raise ShapeMismatchError("internal: a layer reads another layer's un-materialised output")
     return source
 

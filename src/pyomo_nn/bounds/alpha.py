@@ -43,18 +43,19 @@ ADAM_EPSILON = 1e-8
 #: which bounds the memory of the saved coefficients at rows x layer width.
 NEURON_CHUNK = 512
 
-Box = tuple[np.ndarray, np.ndarray]
+#: A (lower, upper) pair of arrays (not the input domain pyomo_nn.Box).
+Interval = tuple[np.ndarray, np.ndarray]
 
 #: One layer of a Dense/ReLU chain.
 Step = Dense | ReLU
 
 
-def alpha_bounds(network: Network, lower: np.ndarray, upper: np.ndarray) -> list[Box]:
+def alpha_bounds(network: Network, lower: np.ndarray, upper: np.ndarray) -> list[Interval]:
     """Bounds of every affine layer with optimised lower slopes (rounded outward), never
     looser than :func:`symbolic_bounds`."""
     steps = _chain(network)
     result = symbolic_bounds(network, lower, upper)
-    relu_boxes: dict[int, Box] = {}
+    relu_boxes: dict[int, Interval] = {}
     affine_index = 0
     for position, step in enumerate(steps):
         if isinstance(step, ReLU):
@@ -107,10 +108,10 @@ def _optimised_bounds(
     steps: list[Step],
     position: int,
     rows: np.ndarray,
-    relu_boxes: dict[int, Box],
+    relu_boxes: dict[int, Interval],
     lower: np.ndarray,
     upper: np.ndarray,
-) -> Box:
+) -> Interval:
     """(lower, upper) of the ``rows`` neurons of the Dense step at ``position``: the upper
     bound is minus the lower bound of the negated row."""
     target = steps[position]
@@ -132,7 +133,7 @@ def _maximised_lower_bound(
     steps: list[Step],
     coefficients: np.ndarray,
     constants: np.ndarray,
-    relu_boxes: dict[int, Box],
+    relu_boxes: dict[int, Interval],
     lower: np.ndarray,
     upper: np.ndarray,
 ) -> np.ndarray:

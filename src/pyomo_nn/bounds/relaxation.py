@@ -24,7 +24,8 @@ import numpy as np
 
 from pyomo_nn.ir import INPUT, AffineLayer, Concat, Layer, MaxPool2d, Network, ReLU, SparseMatrix
 
-Box = tuple[np.ndarray, np.ndarray]
+#: A (lower, upper) pair of arrays (not the input domain pyomo_nn.Box).
+Interval = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class _Pending:
 
 def layer_problem(
     network: Network,
-    boxes: dict[str, Box],
+    boxes: dict[str, Interval],
     target: AffineLayer,
     integer: bool,
 ) -> LayerProblem:
@@ -162,7 +163,7 @@ class _Builder:
         network: Network,
         layer: Layer,
         tensors: dict[str, np.ndarray | _Pending],
-        boxes: dict[str, Box],
+        boxes: dict[str, Interval],
         needed: set[str],
     ) -> np.ndarray | _Pending:
         """Encode ``layer``; returns its output's columns (or pending rows)."""
@@ -184,7 +185,7 @@ class _Builder:
             return np.concatenate([_as_columns(tensors[name]) for name in layer.inputs])
         raise TypeError(f"internal: no relaxation for layer type {type(layer).__name__}")
 
-    def _affine(self, matrix: SparseMatrix, offset: np.ndarray, box: Box) -> np.ndarray:
+    def _affine(self, matrix: SparseMatrix, offset: np.ndarray, box: Interval) -> np.ndarray:
         """Columns ``y`` with rows ``y - M x = offset``."""
         y = self.columns(*box)
         everything = np.arange(y.size)
@@ -224,7 +225,7 @@ class _Builder:
         )
         return h
 
-    def _max_pool(self, layer: MaxPool2d, x: np.ndarray, in_box: Box, out_box: Box) -> np.ndarray:
+    def _max_pool(self, layer: MaxPool2d, x: np.ndarray, in_box: Interval, out_box: Interval) -> np.ndarray:
         candidates = layer.candidates(*in_box)
         y = self.columns(*out_box)
         decided = np.flatnonzero(candidates.decided)

@@ -34,22 +34,23 @@ from pyomo_nn.tolerances import SYMBOLIC_ROUNDING
 #: Target neurons are back-substituted in chunks of at most this many coefficients per tensor.
 CHUNK_COEFFICIENTS = 1 << 22
 
-Box = tuple[np.ndarray, np.ndarray]
+#: A (lower, upper) pair of arrays (not the input domain pyomo_nn.Box).
+Interval = tuple[np.ndarray, np.ndarray]
 
 
 def symbolic_bounds(
     network: Network,
     lower: np.ndarray,
     upper: np.ndarray,
-    known: dict[str, Box] | None = None,
-) -> list[Box]:
+    known: dict[str, Interval] | None = None,
+) -> list[Interval]:
     """Bounds of every affine layer's outputs by back-substitution (rounded outward).
 
     ``known`` holds valid bounds of some affine layers (e.g. tightened by LP); they are
     intersected in as each layer is reached, so later layers profit from them.
     """
     known = known or {}
-    boxes: dict[str, Box] = {INPUT: (lower, upper)}
+    boxes: dict[str, Interval] = {INPUT: (lower, upper)}
     maps: dict[str, list] = {}
     result = []
     for index, layer in enumerate(network.layers):
@@ -66,7 +67,9 @@ def symbolic_bounds(
     return result
 
 
-def _layer_bounds(network: Network, index: int, boxes: dict[str, Box], maps: dict[str, list]) -> Box:
+def _layer_bounds(
+    network: Network, index: int, boxes: dict[str, Interval], maps: dict[str, list]
+) -> Interval:
     """Symbolic (lower, upper) of layer ``index``, its neurons in chunks."""
     size = network.sizes[network.layers[index].name]
     widest = max(network.sizes[name] for name in [INPUT, *(layer.name for layer in network.layers[:index])])
@@ -142,7 +145,7 @@ def _back_substitute(
     network: Network,
     index: int,
     rows: slice,
-    boxes: dict[str, Box],
+    boxes: dict[str, Interval],
     maps: dict[str, list],
     maximise: bool,
 ) -> np.ndarray:

@@ -60,7 +60,7 @@ _FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProt
 
 
 @dataclass
-class _Affine:
+class _AffineMap:
     """A tensor equal to ``matrix @ value(base) + offset`` per sample.
 
     ``matrix`` is None for the identity, a 1-D array for a diagonal matrix (element-wise
@@ -79,7 +79,7 @@ class _Affine:
         """True for the identity or a diagonal map of the base."""
         return self.matrix is None or self.matrix.ndim == 1
 
-    def map(self, linear: np.ndarray, offset: np.ndarray, shape: tuple[int, ...]) -> _Affine:
+    def map(self, linear: np.ndarray, offset: np.ndarray, shape: tuple[int, ...]) -> _AffineMap:
         """Compose with ``y -> linear @ y + offset``."""
         if self.matrix is None:
             matrix = linear
@@ -87,9 +87,9 @@ class _Affine:
             matrix = linear * self.matrix[None, :]
         else:
             matrix = linear @ self.matrix
-        return _Affine(self.base, self.base_size, matrix, linear @ self.offset + offset, shape)
+        return _AffineMap(self.base, self.base_size, matrix, linear @ self.offset + offset, shape)
 
-    def scale(self, factors: np.ndarray) -> _Affine:
+    def scale(self, factors: np.ndarray) -> _AffineMap:
         """Element-wise product with ``factors`` (flat, one per value)."""
         if self.matrix is None:
             matrix = factors
@@ -97,13 +97,13 @@ class _Affine:
             matrix = factors * self.matrix
         else:
             matrix = factors[:, None] * self.matrix
-        return _Affine(self.base, self.base_size, matrix, factors * self.offset, self.shape)
+        return _AffineMap(self.base, self.base_size, matrix, factors * self.offset, self.shape)
 
-    def with_shape(self, shape: tuple[int, ...]) -> _Affine:
-        return _Affine(self.base, self.base_size, self.matrix, self.offset, shape)
+    def with_shape(self, shape: tuple[int, ...]) -> _AffineMap:
+        return _AffineMap(self.base, self.base_size, self.matrix, self.offset, shape)
 
-    def shifted(self, shift: np.ndarray) -> _Affine:
-        return _Affine(self.base, self.base_size, self.matrix, self.offset + shift, self.shape)
+    def shifted(self, shift: np.ndarray) -> _AffineMap:
+        return _AffineMap(self.base, self.base_size, self.matrix, self.offset + shift, self.shape)
 
     def dense_matrix(self) -> np.ndarray:
         if self.matrix is None:
@@ -115,7 +115,7 @@ class _Affine:
         return np.ones(self.base_size) if self.matrix is None else self.matrix
 
 
-Value = _Affine | np.ndarray
+Value = _AffineMap | np.ndarray
 
 
 def supported_ops() -> tuple[str, ...]:
@@ -165,7 +165,7 @@ class _GraphReader:
         self.counts = dict.fromkeys(
             ("dense", "relu", "elementwise", "conv", "maxpool", "avgpool", "add", "concat"), 0
         )
-        self.materialized: list[tuple[_Affine, str]] = []
+        self.materialized: list[tuple[_AffineMap, str]] = []
 
     # -- top level -----------------------------------------------------------------
     def read(self) -> Network:
@@ -174,7 +174,7 @@ class _GraphReader:
         input_info = self._network_input()
         full_shape, has_batch = _input_shape(input_info)
         input_size = int(np.prod(full_shape))
-        self.values[input_info.name] = _Affine(INPUT, input_size, None, np.zeros(input_size), full_shape)
+        self.values[input_info.name] = _AffineMap(INPUT, input_size, None, np.zeros(input_size), full_shape)
         self.sizes[INPUT] = input_size
 
         logits_name, marker = self._logits_tensor()
@@ -185,7 +185,7 @@ class _GraphReader:
                 self._read_node(node)
 
         logits = self.values.get(logits_name)
-        if not isinstance(logits, _Affine):
+        if not isinstance(logits, _AffineMap):
             raise UnsupportedOperatorError(
                 f"the network output {logits_name!r} does not depend on the input {input_info.name!r}"
             )
@@ -267,7 +267,7 @@ class _GraphReader:
         attrs = {attr.name: onnx.helper.get_attribute_value(attr) for attr in node.attribute}
         if op == "Relu":
             (x,) = args
-            if not isinstance(x, _Affine):
+            if not isinstance(x, _AffineMap):
                 result: Value = np.maximum(x, 0)
             else:
                 result = self._relu(x)
@@ -285,13 +285,13 @@ class _GraphReader:
                 raise ShapeMismatchError(f"{label}: shapes do not fit ({error})") from error
         self.values[node.output[0]] = result
 
-    def _relu(self, x: _Affine) -> _Affine:
+    def _relu(self, x: _AffineMap) -> _AffineMap:
         name = self._new_name("relu")
         self._append(ReLU(name, self._materialize(x)))
         size = self.sizes[name]
-        return _Affine(name, size, None, np.zeros(size), x.shape)
+        return _AffineMap(name, size, None, np.zeros(size), x.shape)
 
-    def _materialize(self, value: _Affine) -> str:
+    def _materialize(self, value: _AffineMap) -> str:
         """Name of an IR tensor holding ``value``: the base itself, or a new Elementwise layer
         (diagonal map) or Dense layer (any other map) reading the base."""
         if value.matrix is None and not np.any(value.offset):
@@ -309,19 +309,19 @@ class _GraphReader:
         self.materialized.append((value, layer.name))
         return layer.name
 
-    def _layer_output(self, layer: Layer, shape: tuple[int, ...]) -> _Affine:
+    def _layer_output(self, layer: Layer, shape: tuple[int, ...]) -> _AffineMap:
         """Append ``layer`` and return its output as a value of ONNX shape ``shape``."""
         self._append(layer)
         size = self.sizes[layer.name]
-        return _Affine(layer.name, size, None, np.zeros(size), shape)
+        return _AffineMap(layer.name, size, None, np.zeros(size), shape)
 
     # -- ops that become layers of their own -------------------------------------------
     def _conv(self, node: onnx.NodeProto, args: list, attrs: dict) -> Value:
         x, weight = args[0], args[1]
         bias = args[2] if len(args) > 2 else None
-        if isinstance(weight, _Affine) or isinstance(bias, _Affine):
+        if isinstance(weight, _AffineMap) or isinstance(bias, _AffineMap):
             raise UnsupportedVariant("a convolution with input-dependent weights is nonlinear")
-        if not isinstance(x, _Affine):
+        if not isinstance(x, _AffineMap):
             raise UnsupportedVariant("convolving a constant tensor is not supported")
         weight = _check_finite(np.asarray(weight, dtype=np.float64))
         input_shape, rank = spatial_input(x.shape)
@@ -347,7 +347,7 @@ class _GraphReader:
 
     def _pool(self, node: onnx.NodeProto, args: list, attrs: dict) -> Value:
         x = args[0]
-        if not isinstance(x, _Affine):
+        if not isinstance(x, _AffineMap):
             raise UnsupportedVariant("pooling a constant tensor is not supported")
         if len(node.output) > 1 and node.output[1]:
             raise UnsupportedVariant("MaxPool's Indices output is not supported")
@@ -371,7 +371,7 @@ class _GraphReader:
         writes for AdaptiveAvgPool2d(1))."""
         x, axes = args[0], _axes(args, attrs)
         keepdims = bool(attrs.get("keepdims", 1))
-        if not isinstance(x, _Affine):
+        if not isinstance(x, _AffineMap):
             return np.mean(x, axis=tuple(axes) if axes else None, keepdims=keepdims)
         rank = len(x.shape)
         axes = sorted(axis % rank for axis in axes)
@@ -387,7 +387,7 @@ class _GraphReader:
 
     def _add(self, node: onnx.NodeProto, args: list, attrs: dict, sign: float = 1.0) -> Value:
         a, b = args
-        if not (isinstance(a, _Affine) and isinstance(b, _Affine)) or a.base == b.base:
+        if not (isinstance(a, _AffineMap) and isinstance(b, _AffineMap)) or a.base == b.base:
             return _op_add(args, attrs, sign)
         if a.shape != b.shape:
             raise UnsupportedVariant(f"adding tensors of shapes {a.shape} and {b.shape} would broadcast")
@@ -400,9 +400,9 @@ class _GraphReader:
 
     def _concat(self, node: onnx.NodeProto, args: list, attrs: dict) -> Value:
         axis = int(attrs["axis"])
-        if not any(isinstance(x, _Affine) for x in args):
+        if not any(isinstance(x, _AffineMap) for x in args):
             return np.concatenate([np.asarray(x) for x in args], axis=axis)
-        if not all(isinstance(x, _Affine) for x in args):
+        if not all(isinstance(x, _AffineMap) for x in args):
             raise UnsupportedVariant("joining an input-dependent tensor with a constant one is not supported")
         shapes = [x.shape for x in args]
         axis = axis + len(shapes[0]) if axis < 0 else axis
@@ -490,36 +490,36 @@ def _broadcast_flat(constant: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def _op_add(args: list, attrs: dict, sign: float = 1.0) -> Value:
     """Add/Sub where at most one side depends on the input, or both on the same IR tensor."""
     a, b = args
-    if not isinstance(a, _Affine) and not isinstance(b, _Affine):
+    if not isinstance(a, _AffineMap) and not isinstance(b, _AffineMap):
         return a + sign * b
-    if isinstance(a, _Affine) and isinstance(b, _Affine):
+    if isinstance(a, _AffineMap) and isinstance(b, _AffineMap):
         if a.shape != b.shape:
             raise UnsupportedVariant(f"adding tensors of shapes {a.shape} and {b.shape} would broadcast")
         if a.is_diagonal and b.is_diagonal:
             matrix = a.diagonal() + sign * b.diagonal()
         else:
             matrix = a.dense_matrix() + sign * b.dense_matrix()
-        return _Affine(a.base, a.base_size, matrix, a.offset + sign * b.offset, a.shape)
-    if isinstance(a, _Affine):
+        return _AffineMap(a.base, a.base_size, matrix, a.offset + sign * b.offset, a.shape)
+    if isinstance(a, _AffineMap):
         return a.shifted(sign * _broadcast_flat(b, a.shape))
     return b.scale(np.full(b.offset.size, sign)).shifted(_broadcast_flat(a, b.shape))
 
 
 def _op_mul(args: list, attrs: dict) -> Value:
     a, b = args
-    if isinstance(a, _Affine) and isinstance(b, _Affine):
+    if isinstance(a, _AffineMap) and isinstance(b, _AffineMap):
         raise UnsupportedVariant("multiplying two input-dependent tensors is nonlinear")
-    if not isinstance(a, _Affine) and not isinstance(b, _Affine):
+    if not isinstance(a, _AffineMap) and not isinstance(b, _AffineMap):
         return a * b
-    var, constant = (a, b) if isinstance(a, _Affine) else (b, a)
+    var, constant = (a, b) if isinstance(a, _AffineMap) else (b, a)
     return var.scale(_broadcast_flat(constant, var.shape))
 
 
 def _op_div(args: list, attrs: dict) -> Value:
     a, b = args
-    if isinstance(b, _Affine):
+    if isinstance(b, _AffineMap):
         raise UnsupportedVariant("dividing by an input-dependent tensor is nonlinear")
-    if not isinstance(a, _Affine):
+    if not isinstance(a, _AffineMap):
         return a / b
     divisor = _broadcast_flat(b, a.shape)
     if np.any(divisor == 0):
@@ -529,11 +529,11 @@ def _op_div(args: list, attrs: dict) -> Value:
 
 def _op_matmul(args: list, attrs: dict) -> Value:
     a, b = args
-    if isinstance(b, _Affine):
-        if isinstance(a, _Affine):
+    if isinstance(b, _AffineMap):
+        if isinstance(a, _AffineMap):
             raise UnsupportedVariant("multiplying two input-dependent tensors is nonlinear")
         return _left_matmul(_check_finite(np.asarray(a, dtype=np.float64)), b)
-    if not isinstance(a, _Affine):
+    if not isinstance(a, _AffineMap):
         return np.matmul(a, b)
     weight = _check_finite(np.asarray(b, dtype=np.float64))
     if weight.ndim not in (1, 2) or weight.shape[0] != a.shape[-1]:
@@ -545,7 +545,7 @@ def _op_matmul(args: list, attrs: dict) -> Value:
     return a.map(linear, np.zeros(linear.shape[0]), shape)
 
 
-def _left_matmul(weight: np.ndarray, x: _Affine) -> _Affine:
+def _left_matmul(weight: np.ndarray, x: _AffineMap) -> _AffineMap:
     """``weight @ x`` for a constant matrix and an input-dependent vector or matrix."""
     if weight.ndim != 2 or len(x.shape) not in (1, 2) or weight.shape[1] != x.shape[0]:
         raise ValueError(f"cannot multiply weights of shape {weight.shape} by a tensor of shape {x.shape}")
@@ -558,13 +558,13 @@ def _op_gemm(args: list, attrs: dict) -> Value:
     a, b = args[0], args[1]
     c = args[2] if len(args) > 2 else None
     alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))
-    if not isinstance(a, _Affine):
-        if isinstance(b, _Affine):
+    if not isinstance(a, _AffineMap):
+        if isinstance(b, _AffineMap):
             raise UnsupportedVariant("Gemm with the input-dependent tensor as B is not supported")
         a_matrix = a.T if attrs.get("transA", 0) else a
         b_matrix = b.T if attrs.get("transB", 0) else b
         return alpha * a_matrix @ b_matrix + (beta * c if c is not None else 0.0)
-    if isinstance(b, _Affine) or isinstance(c, _Affine):
+    if isinstance(b, _AffineMap) or isinstance(c, _AffineMap):
         raise UnsupportedVariant("Gemm with input-dependent B or C is nonlinear")
     if attrs.get("transA", 0):
         raise UnsupportedVariant("Gemm with transA=1 on the input-dependent tensor is not supported")
@@ -580,16 +580,16 @@ def _op_gemm(args: list, attrs: dict) -> Value:
 
 
 def _reshaped(x: Value, shape: tuple[int, ...]) -> Value:
-    return x.with_shape(shape) if isinstance(x, _Affine) else np.reshape(x, shape)
+    return x.with_shape(shape) if isinstance(x, _AffineMap) else np.reshape(x, shape)
 
 
 def _shape_of(x: Value) -> tuple[int, ...]:
-    return x.shape if isinstance(x, _Affine) else np.shape(x)
+    return x.shape if isinstance(x, _AffineMap) else np.shape(x)
 
 
 def _op_reshape(args: list, attrs: dict) -> Value:
     x, target = args[0], args[1]
-    if isinstance(target, _Affine):
+    if isinstance(target, _AffineMap):
         raise UnsupportedVariant("a Reshape whose target shape depends on the input is not supported")
     current = _shape_of(x)
     dims = [int(d) for d in np.asarray(target).ravel()]
@@ -630,7 +630,7 @@ def _op_pass_through(args: list, attrs: dict) -> Value:
 
 def _op_cast(args: list, attrs: dict) -> Value:
     target = attrs.get("to")
-    if isinstance(args[0], _Affine):
+    if isinstance(args[0], _AffineMap):
         if target not in _FLOAT_TYPES:
             raise UnsupportedVariant("casting an input-dependent tensor to a non-float type")
         return args[0]
@@ -640,7 +640,7 @@ def _op_cast(args: list, attrs: dict) -> Value:
 def _op_batch_norm(args: list, attrs: dict) -> Value:
     """Inference-mode BatchNormalization: ``scale (x - mean) / sqrt(var + eps) + bias`` per channel."""
     x, scale, bias, mean, variance = args[:5]
-    if any(isinstance(v, _Affine) for v in (scale, bias, mean, variance)):
+    if any(isinstance(v, _AffineMap) for v in (scale, bias, mean, variance)):
         raise UnsupportedVariant("BatchNormalization with input-dependent parameters is nonlinear")
     if int(attrs.get("training_mode", 0)):
         raise UnsupportedVariant(
@@ -656,7 +656,7 @@ def _op_batch_norm(args: list, attrs: dict) -> Value:
         raise ValueError(f"BatchNormalization needs an (N, C, ...) tensor, got shape {shape}")
     per_channel = (1, shape[1]) + (1,) * (len(shape) - 2)
     factor, shift = factor.reshape(per_channel), shift.reshape(per_channel)
-    if not isinstance(x, _Affine):
+    if not isinstance(x, _AffineMap):
         return np.asarray(x) * factor + shift
     return x.scale(_broadcast_flat(factor, shape)).shifted(_broadcast_flat(shift, shape))
 
