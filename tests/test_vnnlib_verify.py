@@ -12,11 +12,11 @@ import pytest
 import pyomo_nn as pnn
 from conftest import DATA, random_mlp
 from pyomo_nn.cli.main import main
+from pyomo_nn.vnnlib import decide as decide_module
 from pyomo_nn.vnnlib import parse_vnnlib, read_result_file, verify_property, write_result_file
-from pyomo_nn.vnnlib import verify as verify_module
 from pyomo_nn.vnnlib.bench import instance_name
+from pyomo_nn.vnnlib.decide import float32_inside, with_property_rows
 from pyomo_nn.vnnlib.lp import OutputRelaxation
-from pyomo_nn.vnnlib.verify import float32_inside, with_property_rows
 
 VNNLIB = DATA / "vnnlib"
 ACAS_SAT = DATA / "acasxu_test_sat.onnx"
@@ -129,7 +129,7 @@ def test_rows_with_input_terms(small_net_and_minimum):
 def test_a_counterexample_that_does_not_reproduce_is_never_sat(small_net_and_minimum, monkeypatch):
     """If the reference evaluation disagrees with every candidate, the answer is not 'sat'."""
     net, minimum = small_net_and_minimum
-    monkeypatch.setattr(verify_module, "reference_outputs", lambda network, x: network.forward(x) + 100.0)
+    monkeypatch.setattr(decide_module, "reference_outputs", lambda network, x: network.forward(x) + 100.0)
     result = verify_property(net, parse_vnnlib(_box_property(minimum + 0.5)), timeout=30, workers=1)
     assert result.answer == "unknown"
     assert result.counterexample is None

@@ -42,7 +42,7 @@ from pyomo_nn.result import BlockCheck, Result
 from pyomo_nn.solvers import SolverConfig, available_solvers, solve
 from pyomo_nn.transforms.prune import LayerSparsity, prune, sparsity
 from pyomo_nn.verification import Verification
-from pyomo_nn.vnnlib import Specification, VerificationResult, load_vnnlib, verify_property
+from pyomo_nn.vnnlib import PropertyResult, Specification, load_vnnlib, verify_property
 
 __version__ = "0.1.0"
 
@@ -80,6 +80,7 @@ __all__ = [
     "OutputFileError",
     "Problem",
     "ProblemResult",
+    "PropertyResult",
     "PyomoNNError",
     "ReLU",
     "Result",
@@ -95,7 +96,6 @@ __all__ = [
     "UnsupportedNetworkError",
     "UnsupportedOperatorError",
     "Verification",
-    "VerificationResult",
     "available_solvers",
     "compute_bounds",
     "load_onnx",

@@ -8,6 +8,7 @@ import numpy as np
 
 from pyomo_nn.objectives.base import Evaluation
 from pyomo_nn.result import Result
+from pyomo_nn.result.summary import HasGap, number, percent, table
 from pyomo_nn.tolerances import OBJECTIVE_MATCH_ATOL, OBJECTIVE_MATCH_RTOL
 
 
@@ -38,7 +39,7 @@ class NetworkEvaluation:
 
 
 @dataclass(frozen=True)
-class ProblemResult:
+class ProblemResult(HasGap):
     """An objective solved over networks sharing one input.
 
     ``objective`` is the solver's incumbent in the objective's own units (MinEps: the radius
@@ -69,10 +70,6 @@ class ProblemResult:
     @property
     def has_solution(self) -> bool:
         return self.x is not None
-
-    @property
-    def gap(self) -> float | None:
-        return self.solve_result.gap
 
     @property
     def value_at_x(self) -> float | None:
@@ -133,26 +130,32 @@ class ProblemResult:
         }
 
     def __str__(self) -> str:
-        def number(value: float | None) -> str:
-            return "-" if value is None else f"{value:.6g}"
-
-        gap = self.gap
-        lines = [
-            f"objective   {self.objective_name} {self.settings} ({self.sense})",
-            f"status      {self.status} ({self.solver}: {self.message})",
-            f"value       {number(self.objective)}   dual bound {number(self.dual_bound)}   "
-            f"gap {'-' if gap is None else f'{100 * gap:.4g}%'}",
-            f"times       bounds ({self.bounds_method}) {self.bounds_time:.2f} s, build "
-            f"{self.build_time:.2f} s, solve {self.solve_time:.2f} s",
+        rows = [
+            ("objective", f"{self.objective_name} {self.settings} ({self.sense})"),
+            ("status", f"{self.status} ({self.solver}: {self.message})"),
+            (
+                "value",
+                f"{number(self.objective)}   dual bound {number(self.dual_bound)}   gap {percent(self.gap)}",
+            ),
+            (
+                "times",
+                f"bounds ({self.bounds_method}) {self.bounds_time:.2f} s, build {self.build_time:.2f} s, "
+                f"solve {self.solve_time:.2f} s",
+            ),
         ]
         if self.meaning:
-            lines.append(f"meaning     {self.meaning}")
+            rows.append(("meaning", self.meaning))
         if self.evaluation is not None:
-            lines.append(
-                f"at x        value {number(self.evaluation.value)} (reference), claim "
-                f"{'holds' if self.evaluation.holds else 'DOES NOT HOLD'}, "
-                f"{'verified' if self.verified else 'NOT verified'}"
+            rows.append(
+                (
+                    "at x",
+                    f"value {number(self.evaluation.value)} (reference), claim "
+                    f"{'holds' if self.evaluation.holds else 'DOES NOT HOLD'}, "
+                    f"{'verified' if self.verified else 'NOT verified'}",
+                )
             )
+        lines = table(rows)
+        if self.evaluation is not None:
             for key, value in self.evaluation.details.items():
                 lines.append(f"  {key}: {_short(value)}")
         for net in self.networks:
@@ -178,5 +181,5 @@ def _plain(value: object) -> object:
 
 def _short(value: object) -> str:
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return number(value)
     return str(_plain(value))

@@ -18,9 +18,9 @@ from pyomo_nn.vnnlib.bench import (
     summary_table,
     write_results_csv,
 )
+from pyomo_nn.vnnlib.decide import verify_property
 from pyomo_nn.vnnlib.results import write_result_file
 from pyomo_nn.vnnlib.spec import load_vnnlib
-from pyomo_nn.vnnlib.verify import verify_property
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -7,14 +7,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pyomo_nn.result.recheck import BlockCheck
+from pyomo_nn.result.summary import HasGap, number, percent, table
 
 
 @dataclass(frozen=True)
-class Result:
-    """Status is one of ``optimal``, ``time_limit``, ``other_limit``, ``infeasible``,
-    ``unbounded``, ``error``. ``objective`` is the incumbent (None without a solution),
-    ``dual_bound`` the solver's best bound, ``gap`` their relative distance. ``blocks``
-    re-checks every :class:`~pyomo_nn.NetworkBlock` of the model at the solution."""
+class Result(HasGap):
+    """Status is one of :data:`~pyomo_nn.result.summary.STATUSES` (``optimal``,
+    ``time_limit``, ``other_limit``, ``infeasible``, ``unbounded``, ``error``).
+    ``objective`` is the incumbent (None without a solution), ``dual_bound`` the solver's
+    best bound, ``gap`` their relative distance. ``blocks`` re-checks every
+    :class:`~pyomo_nn.NetworkBlock` of the model at the solution; ``verified`` says they all
+    match (re-checked, not "verified" in the sense of the verification problem)."""
 
     status: str
     solver: str
@@ -29,14 +32,6 @@ class Result:
         return self.objective is not None
 
     @property
-    def gap(self) -> float | None:
-        """``|objective - dual_bound| / max(|objective|, 1e-10)`` (HiGHS' definition); None if
-        either is missing."""
-        if self.objective is None or self.dual_bound is None:
-            return None
-        return abs(self.objective - self.dual_bound) / max(abs(self.objective), 1e-10)
-
-    @property
     def x(self) -> np.ndarray | None:
         """The input found, flat (of the first network block; all blocks share it when tied)."""
         return next(iter(self.blocks.values())).x if self.blocks else None
@@ -47,17 +42,15 @@ class Result:
         return self.has_solution and all(check.matches for check in self.blocks.values())
 
     def __str__(self) -> str:
-        def number(value: float | None) -> str:
-            return "-" if value is None else f"{value:.6g}"
-
-        gap = self.gap
-        lines = [
-            f"status      {self.status} ({self.solver}: {self.message})",
-            f"objective   {number(self.objective)}",
-            f"dual bound  {number(self.dual_bound)}",
-            f"gap         {'-' if gap is None else f'{100 * gap:.4g}%'}",
-            f"time        {self.wall_time:.2f} s",
-        ]
+        lines = table(
+            [
+                ("status", f"{self.status} ({self.solver}: {self.message})"),
+                ("objective", number(self.objective)),
+                ("dual bound", number(self.dual_bound)),
+                ("gap", percent(self.gap)),
+                ("time", f"{self.wall_time:.2f} s"),
+            ]
+        )
         for check in self.blocks.values():
             lines.append(
                 f"block {check.name}: MILP class {check.milp_class}, {check.reference} class "

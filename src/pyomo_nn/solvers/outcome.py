@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-#: Statuses an adapter may report.
-STATUSES = ("optimal", "time_limit", "other_limit", "infeasible", "unbounded", "error")
+from pyomo_nn.result.summary import STATUSES
 
 
 @dataclass(frozen=True)
 class SolveOutcome:
-    """What a solver run produced; ``has_solution`` means values were loaded into the model."""
+    """What a solver run produced; ``status`` is one of
+    :data:`pyomo_nn.result.summary.STATUSES`, ``has_solution`` means values were loaded into
+    the model."""
 
     status: str
     has_solution: bool
@@ -19,6 +20,10 @@ class SolveOutcome:
     dual_bound: float | None
     wall_time: float
     message: str
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"solver adapter bug: status {self.status!r} is not one of {STATUSES}")
 
 
 def finite(value: object) -> float | None:

@@ -3,9 +3,9 @@
 ``unknown``), write competition result files, run instance lists."""
 
 from pyomo_nn.vnnlib.bench import Instance, InstanceResult, read_expected, read_instances, run_benchmark
+from pyomo_nn.vnnlib.decide import ANSWERS, Counterexample, PropertyResult, verify_property
 from pyomo_nn.vnnlib.results import ResultFile, format_result, read_result_file, write_result_file
 from pyomo_nn.vnnlib.spec import Disjunct, Specification, load_vnnlib, parse_vnnlib
-from pyomo_nn.vnnlib.verify import ANSWERS, Counterexample, VerificationResult, verify_property
 
 __all__ = [
     "ANSWERS",
@@ -13,9 +13,9 @@ __all__ = [
     "Disjunct",
     "Instance",
     "InstanceResult",
+    "PropertyResult",
     "ResultFile",
     "Specification",
-    "VerificationResult",
     "format_result",
     "load_vnnlib",
     "parse_vnnlib",

@@ -14,9 +14,9 @@ from pathlib import Path
 from pyomo_nn.errors import InputFileError
 from pyomo_nn.importers import load_onnx
 from pyomo_nn.ir import Network
+from pyomo_nn.vnnlib.decide import PropertyResult, verify_property
 from pyomo_nn.vnnlib.results import write_result_file
 from pyomo_nn.vnnlib.spec import load_vnnlib
-from pyomo_nn.vnnlib.verify import VerificationResult, verify_property
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def run_benchmark(
             networks[instance.network] = load_onnx(instance.network)
         spec = load_vnnlib(instance.property)
         left = instance.timeout - (time.perf_counter() - started)
-        outcome: VerificationResult = verify_property(
+        outcome: PropertyResult = verify_property(
             networks[instance.network], spec, left, solver=solver, workers=workers, log=log
         )
         result = InstanceResult(

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from pyomo_nn.errors import InvalidVnnlibError
-from pyomo_nn.vnnlib.verify import ANSWERS, VerificationResult
+from pyomo_nn.result.summary import ANSWERS
+from pyomo_nn.vnnlib.decide import PropertyResult
 
 _ASSIGNMENT = re.compile(r"\(\s*([XY])_(\d+)\s+([^\s()]+)\s*\)")
 
@@ -37,7 +38,7 @@ class ResultFile:
     y: np.ndarray | None = None
 
 
-def format_result(result: VerificationResult) -> str:
+def format_result(result: PropertyResult) -> str:
     """The text of the result file for ``result``."""
     lines = [result.answer]
     if result.answer == "sat" and result.counterexample is not None:
@@ -47,7 +48,7 @@ def format_result(result: VerificationResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_result_file(path: str | os.PathLike[str], result: VerificationResult) -> None:
+def write_result_file(path: str | os.PathLike[str], result: PropertyResult) -> None:
     """Write ``result`` in the competition format."""
     Path(path).write_text(format_result(result))
 

@@ -1,4 +1,8 @@
-"""Answer a VNN-LIB property on a network: ``sat``, ``unsat``, ``timeout`` or ``unknown``.
+"""Decide a VNN-LIB property on a network: ``sat``, ``unsat``, ``timeout`` or ``unknown``.
+
+(The public entry point keeps the name :func:`verify_property` it is documented under; in
+the rest of the package "verify" means the thesis' verification problem (PV): the
+:class:`~pyomo_nn.Verification` problem, the ``verify`` objective and ``pyomo-nn verify``.)
 
 The procedure works disjunct by disjunct (a property holds when some disjunct has an input
 in its box that satisfies all its rows) and stops as soon as the answer is known:
@@ -35,6 +39,7 @@ from pyomo_nn.bounds.alpha import supports_alpha
 from pyomo_nn.domains import Box
 from pyomo_nn.errors import InvalidArgumentError, SolverUnavailableError
 from pyomo_nn.ir import INPUT, Concat, Dense, Network
+from pyomo_nn.result.summary import ANSWERS, number, table
 from pyomo_nn.solvers import available_solvers
 from pyomo_nn.solvers.backends import HIGHS_NAMES
 from pyomo_nn.tolerances import VNNLIB_BOUND_MARGIN
@@ -42,9 +47,6 @@ from pyomo_nn.vnnlib.attack import CHEAP, THOROUGH, AttackPlan, falsify
 from pyomo_nn.vnnlib.lp import OutputRelaxation
 from pyomo_nn.vnnlib.milp import MilpOutcome, MilpTask, run_disjuncts
 from pyomo_nn.vnnlib.spec import Disjunct, Specification
-
-#: The answers, as in the VNN-COMP result files.
-ANSWERS = ("sat", "unsat", "timeout", "unknown")
 
 #: Solver-free bound stages, cheapest first; ``alpha`` runs only on what ``symbolic`` leaves
 #: open, and only where the extended network is a Dense/ReLU chain.
@@ -86,7 +88,7 @@ class Counterexample:
 
 
 @dataclass(frozen=True)
-class VerificationResult:
+class PropertyResult:
     """``answer`` is one of :data:`ANSWERS`; ``reason`` says how it was reached.
 
     ``open_disjuncts`` lists the disjuncts neither refuted nor satisfied (for ``timeout`` /
@@ -102,6 +104,23 @@ class VerificationResult:
     rejected_candidates: int = 0
     refuted_by: dict[str, int] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.answer not in ANSWERS:
+            raise ValueError(f"answer {self.answer!r} is not one of {ANSWERS}")
+
+    def __str__(self) -> str:
+        rows = [("answer", self.answer), ("reason", self.reason), ("time", f"{self.seconds:.2f} s")]
+        if self.refuted_by:
+            rows.append(("refuted", ", ".join(f"{count} by {how}" for how, count in self.refuted_by.items())))
+        if self.open_disjuncts:
+            rows.append(("open", "disjuncts " + ", ".join(str(k) for k in self.open_disjuncts)))
+        if self.rejected_candidates:
+            rows.append(("rejected", f"{self.rejected_candidates} candidate(s) not confirmed by onnxruntime"))
+        if self.counterexample is not None:
+            disjunct = self.counterexample.disjunct
+            rows.append(("found", f"counterexample for disjunct {disjunct} (confirmed by onnxruntime)"))
+        return "\n".join(table(rows))
+
 
 def verify_property(
     network: Network,
@@ -112,7 +131,7 @@ def verify_property(
     workers: int | None = None,
     log: Callable[[str], None] | None = None,
     seed: int = 0,
-) -> VerificationResult:
+) -> PropertyResult:
     """Decide ``spec`` on ``network`` within ``timeout`` seconds.
 
     ``workers`` is the number of parallel MILP processes (default: one per core); ``log``
@@ -131,7 +150,7 @@ def verify_property(
         )
     if spec.disjuncts:
         spec.domain()  # refuses unbounded inputs with a clear message
-    return _Verifier(network, spec, timeout, solver, workers or os.cpu_count() or 1, log, seed).run()
+    return _PropertyDecider(network, spec, timeout, solver, workers or os.cpu_count() or 1, log, seed).run()
 
 
 @dataclass
@@ -155,7 +174,7 @@ class _Found(Exception):
         self.how = how
 
 
-class _Verifier:
+class _PropertyDecider:
     def __init__(
         self,
         network: Network,
@@ -183,7 +202,7 @@ class _Verifier:
         self.groups = self._box_groups()
 
     # -- driver ----------------------------------------------------------------------
-    def run(self) -> VerificationResult:
+    def run(self) -> PropertyResult:
         if not self.open:
             return self._result("unsat", "every disjunct of the property contradicts itself")
         try:
@@ -210,9 +229,9 @@ class _Verifier:
 
     def _result(
         self, answer: str, reason: str, counterexample: Counterexample | None = None
-    ) -> VerificationResult:
+    ) -> PropertyResult:
         self._say("result", f"{answer}: {reason}")
-        return VerificationResult(
+        return PropertyResult(
             answer=answer,
             reason=reason,
             seconds=time.perf_counter() - self.started,
@@ -409,10 +428,6 @@ class _Verifier:
 
     def _on_milp_outcome(self, outcome: MilpOutcome) -> bool:
         k = outcome.disjunct_index
-
-        def number(value: float | None) -> str:
-            return "-" if value is None else f"{value:.6g}"
-
         self._say(
             "MILP",
             f"disjunct {k}: {outcome.verdict} after {outcome.seconds:.2f}s, {outcome.message}, "
