@@ -241,7 +241,7 @@ def plain_interval_bounds(network: pnn.Network, lower: np.ndarray, upper: np.nda
     box, result = (lower, upper), []
     for layer in network.layers:
         box = layer.interval(*box)
-        if isinstance(layer, pnn.Dense):
+        if isinstance(layer, pnn.ir.Dense):
             result.append(box)
     return result
 

@@ -76,7 +76,7 @@ def main() -> None:
     draw(args, table, proven, certified, accuracies)
 
 
-def describe(result: pnn.ProblemResult, max_eps: float) -> str:
+def describe(result: pnn.problem_result.ProblemResult, max_eps: float) -> str:
     if result.status == "infeasible":
         return f">{max_eps:g}"
     if not result.has_solution:

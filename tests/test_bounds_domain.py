@@ -65,7 +65,7 @@ def test_adversarial_with_wider_bounds_stays_in_the_domain():
 def test_verification_refuses_bounds_over_a_narrower_box(net, x0):
     narrow = pnn.compute_bounds(net, pnn.LinfBall(x0, EPS / 2, 0, 1))
     verification = pnn.Verification(net, pnn.LinfBall(x0, EPS, 0, 1), bounds=narrow)
-    with pytest.raises(pnn.StaleBoundsError, match=r"input \d+.*compute_bounds\(network, domain\)"):
+    with pytest.raises(pnn.errors.StaleBoundsError, match=r"input \d+.*compute_bounds\(network, domain\)"):
         verification.solve(obj.Verify(x0), time_limit=60)
 
 
@@ -73,9 +73,9 @@ def test_comparison_refuses_bounds_over_a_narrower_box(net, x0):
     domain = pnn.LinfBall(x0, EPS, 0, 1)
     narrow = pnn.compute_bounds(net, pnn.LinfBall(x0, EPS / 2, 0, 1))
     comparison = pnn.Comparison(net, net, domain, bounds=[pnn.compute_bounds(net, domain), narrow])
-    with pytest.raises(pnn.StaleBoundsError, match="does not contain the domain"):
+    with pytest.raises(pnn.errors.StaleBoundsError, match="does not contain the domain"):
         comparison.solve(obj.MaxDiff(), time_limit=60)
-    with pytest.raises(pnn.StaleBoundsError):
+    with pytest.raises(pnn.errors.StaleBoundsError):
         comparison.bounds  # noqa: B018 - a refused request stays refused
 
 
@@ -87,13 +87,13 @@ def test_mineps_refuses_bounds_over_a_narrower_ball():
     narrow = pnn.LinfBall([1.0, 1.0], eps=0.3, lower=-1, upper=2)
     bounds = [pnn.compute_bounds(n, narrow) for n in (n1, n2)]
     comparison = pnn.Comparison(n1, n2, pnn.LinfBall([1.0, 1.0], eps=0.9, lower=-1, upper=2), bounds=bounds)
-    with pytest.raises(pnn.StaleBoundsError, match="input 0"):
+    with pytest.raises(pnn.errors.StaleBoundsError, match="input 0"):
         comparison.solve(obj.MinEps(true_class=0), time_limit=30)
 
 
 def test_check_matches_refuses_bounds_for_another_network():
     a, b = linear([[1.0], [0.0]], [0, 0]), linear([[2.0], [0.0]], [0, 0])
-    with pytest.raises(pnn.StaleBoundsError, match="different network"):
+    with pytest.raises(pnn.errors.StaleBoundsError, match="different network"):
         pnn.compute_bounds(a, pnn.Box(0, 1)).check_matches(b, pnn.Box(0, 1))
 
 
@@ -102,9 +102,11 @@ def test_check_matches_refuses_a_domain_outside_the_bounds_box():
     bounds = pnn.compute_bounds(network, pnn.Box([0, 0], [1, 1]))
     bounds.check_matches(network, pnn.Box([0, 0.2], [1, 0.8]))
     bounds.check_matches(network, pnn.Box(0 - DOMAIN_COVER_ATOL / 2, 1 + DOMAIN_COVER_ATOL / 2))
-    with pytest.raises(pnn.StaleBoundsError, match=r"first: input 1, domain \[0, 1.5\], bounds \[0, 1\]"):
+    with pytest.raises(
+        pnn.errors.StaleBoundsError, match=r"first: input 1, domain \[0, 1.5\], bounds \[0, 1\]"
+    ):
         bounds.check_matches(network, pnn.Box([0, 0], [1, 1.5]))
-    with pytest.raises(pnn.StaleBoundsError, match="input 0"):
+    with pytest.raises(pnn.errors.StaleBoundsError, match="input 0"):
         bounds.check_covers(np.array([-1e-6, 0.0]), np.array([1.0, 1.0]))
 
 
@@ -116,5 +118,5 @@ def test_block_without_a_domain_keeps_the_bounds_box_and_with_one_takes_the_doma
     model.inside = pnn.NetworkBlock(network, bounds, pnn.Box(0, 0.5))
     assert model.alone.inputs[0].bounds == (-1.0, 1.0)
     assert model.inside.inputs[1].bounds == (0.0, 0.5)
-    with pytest.raises(pnn.StaleBoundsError, match="input 0"):
+    with pytest.raises(pnn.errors.StaleBoundsError, match="input 0"):
         pnn.NetworkBlock(network, bounds, pnn.Box(-2, 0))

@@ -131,5 +131,5 @@ def test_tightening_skips_layers_that_are_exact_already():
 
 def test_alpha_refuses_a_cnn_with_a_clear_error():
     net = random_cnn(1)
-    with pytest.raises(pnn.UnsupportedNetworkError, match=r"alpha.*Dense and ReLU.*symbolic"):
+    with pytest.raises(pnn.errors.UnsupportedNetworkError, match=r"alpha.*Dense and ReLU.*symbolic"):
         pnn.compute_bounds(net, _ball(net, 1, 0.05), method="alpha")

@@ -214,7 +214,7 @@ def test_unsupported_variants_are_named(tmp_path, nodes, inits, message):
     if message is None:  # a 1x1 conv keeps the shape: this Add of two branches is fine
         assert_matches_onnxruntime(pnn.load_onnx(path))
         return
-    with pytest.raises(pnn.UnsupportedOperatorError, match=message):
+    with pytest.raises(pnn.errors.UnsupportedOperatorError, match=message):
         pnn.load_onnx(path)
 
 
@@ -223,7 +223,7 @@ def test_a_constant_broadcasts_but_two_branches_must_have_one_shape(tmp_path):
     path = make_onnx(tmp_path, nodes, {"w": _weights(2, 2, 1, 1), "bias": _weights(2, 1, 1)}, ["N", 2, 4, 4])
     assert_matches_onnxruntime(pnn.load_onnx(path))
     nodes = [_node("GlobalAveragePool", ["x"], "g"), _node("Add", ["x", "g"], "y")]
-    with pytest.raises(pnn.UnsupportedOperatorError, match="would broadcast"):
+    with pytest.raises(pnn.errors.UnsupportedOperatorError, match="would broadcast"):
         pnn.load_onnx(make_onnx(tmp_path, nodes, {}, ["N", 2, 4, 4], name="bad.onnx"))
 
 
@@ -235,5 +235,5 @@ def test_batch_norm_in_training_mode_is_refused(tmp_path):
     ]
     inits = {"s": _weights(2), "b": _weights(2), "m": _weights(2), "v": np.ones(2, np.float32)}
     path = make_onnx(tmp_path, nodes, inits, ["N", 2, 3, 3])
-    with pytest.raises(pnn.UnsupportedOperatorError, match="eval mode"):
+    with pytest.raises(pnn.errors.UnsupportedOperatorError, match="eval mode"):
         pnn.load_onnx(path)

@@ -103,7 +103,7 @@ def test_per_value_scaling_or_a_shared_producer_does_not_fold():
 @pytest.mark.parametrize("seed", [0, 1])
 def test_export_round_trip_of_every_layer_type(seed):
     net = random_cnn(seed)
-    again = pnn.load_onnx_bytes(pnn.to_onnx(net).SerializeToString())
+    again = pnn.importers.load_onnx_bytes(pnn.exporters.to_onnx(net).SerializeToString())
     assert [type(layer) for layer in again.layers] == [type(layer) for layer in net.layers]
     x = rng.uniform(-1, 1, size=(6, net.input_size))
     assert np.allclose(again.forward(x), net.forward(x), atol=1e-5)
@@ -116,7 +116,7 @@ def test_export_keeps_an_unfoldable_elementwise_layer():
         Conv2d("conv", "norm", rng.normal(size=(2, 2, 2, 2)), np.zeros(2), (2, 3, 3), pads=(1, 1, 1, 1)),
     )
     net = Network(layers, (2, 3, 3))
-    again = pnn.load_onnx_bytes(pnn.to_onnx(net).SerializeToString())
+    again = pnn.importers.load_onnx_bytes(pnn.exporters.to_onnx(net).SerializeToString())
     assert [type(layer).__name__ for layer in again.layers] == ["Elementwise", "Conv2d"]
     assert_matches_onnxruntime(again)
 
@@ -144,30 +144,34 @@ def test_fingerprint_covers_conv_settings():
     [
         (
             lambda: Conv2d("c", INPUT, np.ones((2, 3, 3, 3)), np.zeros(2), (2, 5, 5)),
-            pnn.ShapeMismatchError,
+            pnn.errors.ShapeMismatchError,
             "groups",
         ),
         (
             lambda: Conv2d("c", INPUT, np.ones((2, 1, 3)), np.zeros(2), (1, 5, 5)),
-            pnn.ShapeMismatchError,
+            pnn.errors.ShapeMismatchError,
             "4-D",
         ),
         (
             lambda: Conv2d("c", INPUT, np.ones((2, 1, 7, 7)), np.zeros(2), (1, 5, 5)),
-            pnn.ShapeMismatchError,
+            pnn.errors.ShapeMismatchError,
             "fit",
         ),
         (
             lambda: Conv2d("c", INPUT, np.full((1, 1, 1, 1), np.nan), np.zeros(1), (1, 2, 2)),
-            pnn.InvalidWeightsError,
+            pnn.errors.InvalidWeightsError,
             "NaN",
         ),
         (
             lambda: MaxPool2d("p", INPUT, (1, 4, 4), (2, 2), pads=(2, 2, 2, 2)),
-            pnn.ShapeMismatchError,
+            pnn.errors.ShapeMismatchError,
             "entirely in the padding",
         ),
-        (lambda: MaxPool2d("p", INPUT, (1, 4, 4), (2, 2), strides=(0, 1)), pnn.ShapeMismatchError, "strides"),
+        (
+            lambda: MaxPool2d("p", INPUT, (1, 4, 4), (2, 2), strides=(0, 1)),
+            pnn.errors.ShapeMismatchError,
+            "strides",
+        ),
     ],
 )
 def test_bad_layer_settings_are_named(build, error, message):
@@ -177,5 +181,5 @@ def test_bad_layer_settings_are_named(build, error, message):
 
 def test_network_refuses_a_conv_on_a_tensor_of_the_wrong_size():
     conv = Conv2d("conv", INPUT, np.ones((1, 1, 2, 2)), np.zeros(1), (1, 4, 4))
-    with pytest.raises(pnn.ShapeMismatchError, match="expects 16 inputs"):
+    with pytest.raises(pnn.errors.ShapeMismatchError, match="expects 16 inputs"):
         Network((conv,), (1, 3, 3))

@@ -41,7 +41,7 @@ def test_neighbourhood_accepts_a_flat_square_image():
     flat = pnn.Neighbourhood(image, eps=0.05).box(64)
     square = pnn.Neighbourhood(image.reshape(8, 8), eps=0.05).box(64)
     assert np.array_equal(flat[0], square[0]) and np.array_equal(flat[1], square[1])
-    with pytest.raises(pnn.ShapeMismatchError, match="shape"):
+    with pytest.raises(pnn.errors.ShapeMismatchError, match="shape"):
         pnn.Neighbourhood(np.ones(10), eps=0.05)
 
 

@@ -24,14 +24,14 @@ W = np.ones((3, 2), dtype=np.float32)
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(pnn.ModelFileNotFoundError, match="not found"):
+    with pytest.raises(pnn.errors.ModelFileNotFoundError, match="not found"):
         pnn.load_onnx(tmp_path / "nope.onnx")
 
 
 def test_not_an_onnx_file(tmp_path):
     path = tmp_path / "junk.onnx"
     path.write_bytes(b"this is not protobuf \x00\xff")
-    with pytest.raises(pnn.InvalidONNXError, match="not a valid ONNX model"):
+    with pytest.raises(pnn.errors.InvalidONNXError, match="not a valid ONNX model"):
         pnn.load_onnx(path)
 
 
@@ -41,7 +41,7 @@ def test_unsupported_op_names_op_node_and_supported_list(tmp_path):
         helper.make_node("Tanh", ["g"], ["y"], name="squash"),
     ]
     path = make_onnx(tmp_path, nodes, {"w": W}, ["N", 3])
-    with pytest.raises(pnn.UnsupportedOperatorError) as info:
+    with pytest.raises(pnn.errors.UnsupportedOperatorError) as info:
         pnn.load_onnx(path)
     message = str(info.value)
     assert "Tanh" in message and "squash" in message and "Gemm" in message and "Relu" in message
@@ -53,14 +53,14 @@ def test_softmax_in_the_middle_is_refused(tmp_path):
         helper.make_node("Gemm", ["s", "w"], ["y"], name="dense"),
     ]
     path = make_onnx(tmp_path, nodes, {"w": W}, ["N", 3])
-    with pytest.raises(pnn.UnsupportedOperatorError, match="only as the last operation"):
+    with pytest.raises(pnn.errors.UnsupportedOperatorError, match="only as the last operation"):
         pnn.load_onnx(path)
 
 
 def test_nonlinear_product_is_refused(tmp_path):
     nodes = [helper.make_node("Mul", ["x", "x"], ["y"], name="square")]
     path = make_onnx(tmp_path, nodes, {}, ["N", 3])
-    with pytest.raises(pnn.UnsupportedOperatorError, match="nonlinear"):
+    with pytest.raises(pnn.errors.UnsupportedOperatorError, match="nonlinear"):
         pnn.load_onnx(path)
 
 
@@ -68,50 +68,50 @@ def test_nan_weights(tmp_path):
     bad = W.copy()
     bad[0, 0] = np.nan
     path = make_onnx(tmp_path, [helper.make_node("Gemm", ["x", "w"], ["y"], name="g")], {"w": bad}, ["N", 3])
-    with pytest.raises(pnn.InvalidWeightsError, match="NaN or infinite"):
+    with pytest.raises(pnn.errors.InvalidWeightsError, match="NaN or infinite"):
         pnn.load_onnx(path)
 
 
 def test_nan_weights_in_code():
-    with pytest.raises(pnn.InvalidWeightsError, match="dense_0"):
+    with pytest.raises(pnn.errors.InvalidWeightsError, match="dense_0"):
         pnn.Network.mlp([np.array([[np.inf]])], [np.zeros(1)])
 
 
 def test_layer_shape_mismatch_in_code():
-    with pytest.raises(pnn.ShapeMismatchError, match="expects 2 inputs"):
+    with pytest.raises(pnn.errors.ShapeMismatchError, match="expects 2 inputs"):
         pnn.Network.mlp([np.ones((3, 2)), np.ones((1, 2))], [np.zeros(3), np.zeros(1)])
 
 
 def test_input_shape_mismatch_with_the_domain():
     net = pnn.load_onnx(DATA / "acasxu_test_sat.onnx")
-    with pytest.raises(pnn.ShapeMismatchError, match="network has 5 inputs"):
+    with pytest.raises(pnn.errors.ShapeMismatchError, match="network has 5 inputs"):
         pnn.compute_bounds(net, pnn.LinfBall(np.zeros(7), eps=0.1))
-    with pytest.raises(pnn.ShapeMismatchError, match="5 values per sample"):
+    with pytest.raises(pnn.errors.ShapeMismatchError, match="5 values per sample"):
         net.forward(np.zeros(7))
 
 
 def test_empty_domain():
-    with pytest.raises(pnn.EmptyDomainError, match="lower > upper"):
+    with pytest.raises(pnn.errors.EmptyDomainError, match="lower > upper"):
         pnn.Box([0.0, 1.0], [1.0, 0.5])
-    with pytest.raises(pnn.EmptyDomainError, match="LinfBall"):
+    with pytest.raises(pnn.errors.EmptyDomainError, match="LinfBall"):
         pnn.LinfBall(np.array([2.0, 2.0]), eps=0.1, lower=0.0, upper=1.0)
-    with pytest.raises(pnn.EmptyDomainError, match="eps"):
+    with pytest.raises(pnn.errors.EmptyDomainError, match="eps"):
         pnn.LinfBall(np.zeros(2), eps=-1.0)
 
 
 def test_unbounded_domain_has_no_bounds_and_no_block():
     net = random_mlp([2, 3, 1])
-    with pytest.raises(pnn.UnboundedDomainError, match="finite"):
+    with pytest.raises(pnn.errors.UnboundedDomainError, match="finite"):
         pnn.compute_bounds(net, pnn.Box(0, np.inf))
     finite = pnn.compute_bounds(net, pnn.Box(0, 1))
     unbounded = dataclasses.replace(finite, input_upper=np.array([1.0, np.inf]))
-    with pytest.raises(pnn.UnboundedDomainError, match="finite"):
+    with pytest.raises(pnn.errors.UnboundedDomainError, match="finite"):
         pnn.NetworkBlock(net, unbounded)
 
 
 def test_unknown_bound_method():
     net = random_mlp([2, 3, 1])
-    with pytest.raises(pnn.InvalidArgumentError, match="interval"):
+    with pytest.raises(pnn.errors.InvalidArgumentError, match="interval"):
         pnn.compute_bounds(net, pnn.Box(0, 1), method="magic")
 
 
@@ -126,13 +126,13 @@ def _small_model():
 def test_infeasible_model_keeps_the_solver_report():
     model = _small_model()
     model.impossible = pyo.Constraint(expr=model.nn.inputs[0] >= 2.0)
-    with pytest.raises(pnn.InfeasibleModelError, match="infeasible") as info:
+    with pytest.raises(pnn.errors.InfeasibleModelError, match="infeasible") as info:
         pnn.solve(model, time_limit=10)
     assert info.value.result.status == "infeasible"
 
 
 def test_unknown_solver_lists_available_ones():
-    with pytest.raises(pnn.SolverUnavailableError, match="highs"):
+    with pytest.raises(pnn.errors.SolverUnavailableError, match="highs"):
         pnn.solve(_small_model(), "no_such_solver")
 
 
@@ -142,23 +142,23 @@ def test_known_but_missing_solver():
     )
     if missing is None:
         pytest.skip("every commercial solver probed is installed here")
-    with pytest.raises(pnn.SolverUnavailableError, match="not installed"):
+    with pytest.raises(pnn.errors.SolverUnavailableError, match="not installed"):
         pnn.solve(_small_model(), missing)
 
 
 def test_bounds_of_another_network_are_refused():
     net_a, net_b = random_mlp([2, 3, 1], seed=0), random_mlp([2, 3, 1], seed=1)
     bounds = pnn.compute_bounds(net_a, pnn.Box(0, 1))
-    with pytest.raises(pnn.StaleBoundsError, match="different network"):
+    with pytest.raises(pnn.errors.StaleBoundsError, match="different network"):
         pnn.NetworkBlock(net_b, bounds)
 
 
 def test_bad_solver_config(tmp_path):
     path = tmp_path / "solver.toml"
     path.write_text('[solver]\nname = "highs"\ntimelimit = 3\n')
-    with pytest.raises(pnn.SolverConfigError, match="timelimit"):
+    with pytest.raises(pnn.errors.SolverConfigError, match="timelimit"):
         pnn.SolverConfig.from_file(path)
-    with pytest.raises(pnn.SolverConfigError, match="time_limit"):
+    with pytest.raises(pnn.errors.SolverConfigError, match="time_limit"):
         pnn.SolverConfig(time_limit=-1)
 
 
@@ -170,28 +170,40 @@ def test_bad_solver_config(tmp_path):
     [
         (
             lambda net: pnn.compute_bounds(net, pnn.Box(0, 1), method="symbolik"),
-            pnn.InvalidArgumentError,
+            pnn.errors.InvalidArgumentError,
             "symbolic",
         ),
-        (lambda net: pnn.compute_bounds(net, None), pnn.InvalidArgumentTypeError, "input domain"),
+        (lambda net: pnn.compute_bounds(net, None), pnn.errors.InvalidArgumentTypeError, "input domain"),
         (
             lambda net: pnn.compute_bounds(net, pnn.Box(0, 1), time_limit=0),
-            pnn.InvalidArgumentError,
+            pnn.errors.InvalidArgumentError,
             "positive",
         ),
-        (lambda net: pnn.compute_bounds(net, pnn.Box(0, 1), time_limit=-1), pnn.InvalidArgumentError, "None"),
-        (lambda net: pnn.prune(net, percent=150), pnn.InvalidArgumentError, "between 0 and 100"),
-        (lambda net: pnn.prune(net, eps=-1), pnn.InvalidArgumentError, ">= 0"),
-        (lambda net: pnn.prune(net, eps=float("nan")), pnn.InvalidArgumentError, ">= 0"),
-        (lambda net: pnn.prune(net), pnn.InvalidArgumentError, "exactly one"),
-        (lambda net: pnn.prune(net, percent="5"), pnn.InvalidArgumentTypeError, "percent must be a number"),
-        (lambda net: pnn.Box("a", 1), pnn.InvalidArgumentTypeError, "Box lower"),
-        (lambda net: pnn.LinfBall(np.zeros(2), "0.1"), pnn.InvalidArgumentTypeError, "eps"),
-        (lambda net: pnn.LinfBall("abc", 0.1), pnn.InvalidArgumentTypeError, "centre"),
-        (lambda net: pnn.Neighbourhood(np.zeros((4, 4)), 0.1, radius=1.5), pnn.InvalidArgumentError, "whole"),
+        (
+            lambda net: pnn.compute_bounds(net, pnn.Box(0, 1), time_limit=-1),
+            pnn.errors.InvalidArgumentError,
+            "None",
+        ),
+        (lambda net: pnn.prune(net, percent=150), pnn.errors.InvalidArgumentError, "between 0 and 100"),
+        (lambda net: pnn.prune(net, eps=-1), pnn.errors.InvalidArgumentError, ">= 0"),
+        (lambda net: pnn.prune(net, eps=float("nan")), pnn.errors.InvalidArgumentError, ">= 0"),
+        (lambda net: pnn.prune(net), pnn.errors.InvalidArgumentError, "exactly one"),
+        (
+            lambda net: pnn.prune(net, percent="5"),
+            pnn.errors.InvalidArgumentTypeError,
+            "percent must be a number",
+        ),
+        (lambda net: pnn.Box("a", 1), pnn.errors.InvalidArgumentTypeError, "Box lower"),
+        (lambda net: pnn.LinfBall(np.zeros(2), "0.1"), pnn.errors.InvalidArgumentTypeError, "eps"),
+        (lambda net: pnn.LinfBall("abc", 0.1), pnn.errors.InvalidArgumentTypeError, "centre"),
+        (
+            lambda net: pnn.Neighbourhood(np.zeros((4, 4)), 0.1, radius=1.5),
+            pnn.errors.InvalidArgumentError,
+            "whole",
+        ),
         (
             lambda net: pnn.Neighbourhood(np.zeros((4, 4)), 0.1, radius="2"),
-            pnn.InvalidArgumentTypeError,
+            pnn.errors.InvalidArgumentTypeError,
             "radius",
         ),
     ],
@@ -221,16 +233,16 @@ def test_bad_arguments_raise_typed_errors(call, error, message):
 
 
 def test_argument_errors_still_match_the_builtin_they_replace():
-    assert issubclass(pnn.InvalidArgumentError, ValueError)
-    assert issubclass(pnn.InvalidArgumentTypeError, TypeError)
-    assert issubclass(pnn.InvalidArgumentTypeError, ValueError)
-    assert issubclass(pnn.OutputFileError, OSError)
+    assert issubclass(pnn.errors.InvalidArgumentError, ValueError)
+    assert issubclass(pnn.errors.InvalidArgumentTypeError, TypeError)
+    assert issubclass(pnn.errors.InvalidArgumentTypeError, ValueError)
+    assert issubclass(pnn.errors.OutputFileError, OSError)
 
 
 def test_binary_vnnlib_file_is_an_invalid_vnnlib_error(tmp_path):
     path = tmp_path / "prop.vnnlib"
     path.write_bytes(b"\xff\xfe(declare-const X_0 Real)")
-    with pytest.raises(pnn.InvalidVnnlibError, match="not a text file") as info:
+    with pytest.raises(pnn.errors.InvalidVnnlibError, match="not a text file") as info:
         pnn.load_vnnlib(path)
     assert isinstance(info.value.__cause__, UnicodeDecodeError)
 
@@ -238,15 +250,15 @@ def test_binary_vnnlib_file_is_an_invalid_vnnlib_error(tmp_path):
 def test_bad_result_files_are_invalid_vnnlib_errors(tmp_path):
     from pyomo_nn.vnnlib import read_result_file
 
-    with pytest.raises(pnn.InvalidVnnlibError, match="not found"):
+    with pytest.raises(pnn.errors.InvalidVnnlibError, match="not found"):
         read_result_file(tmp_path / "missing.txt")
     gap = tmp_path / "gap.txt"
     gap.write_text("sat\n((X_0 1.0)\n (X_2 3.0))\n")
-    with pytest.raises(pnn.InvalidVnnlibError, match="X_1"):
+    with pytest.raises(pnn.errors.InvalidVnnlibError, match="X_1"):
         read_result_file(gap)
     word = tmp_path / "word.txt"
     word.write_text("sat\n((X_0 abc))\n")
-    with pytest.raises(pnn.InvalidVnnlibError, match="not a number"):
+    with pytest.raises(pnn.errors.InvalidVnnlibError, match="not a number"):
         read_result_file(word)
 
 
@@ -255,19 +267,19 @@ def test_bad_benchmark_csv_files_are_input_file_errors(tmp_path):
 
     header = tmp_path / "header.csv"
     header.write_text("net,prop,result\na,b,sat\n")
-    with pytest.raises(pnn.InputFileError, match="network or property"):
+    with pytest.raises(pnn.errors.InputFileError, match="network or property"):
         read_expected(header)
     short = tmp_path / "short.csv"
     short.write_text("a,b\n")
-    with pytest.raises(pnn.InputFileError, match=r"short\.csv:1"):
+    with pytest.raises(pnn.errors.InputFileError, match=r"short\.csv:1"):
         read_expected(short)
     binary = tmp_path / "binary.csv"
     binary.write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(pnn.InputFileError, match="not a readable CSV"):
+    with pytest.raises(pnn.errors.InputFileError, match="not a readable CSV"):
         read_instances(binary)
     zero = tmp_path / "zero.csv"
     zero.write_text("net.onnx,prop.vnnlib,0\n")
-    with pytest.raises(pnn.InputFileError, match="positive"):
+    with pytest.raises(pnn.errors.InputFileError, match="positive"):
         read_instances(zero)
 
 
@@ -279,12 +291,12 @@ def test_run_benchmark_honours_the_solver(tmp_path, monkeypatch):
 
     def fake_verify(network, spec, timeout, **settings):
         seen.append(settings.get("solver"))
-        raise pnn.SolverUnavailableError("stop here")
+        raise pnn.errors.SolverUnavailableError("stop here")
 
     monkeypatch.setattr(bench, "verify_property", fake_verify)
     vnnlib = DATA / "vnnlib"
     instance = bench.Instance(vnnlib / "test_nano.onnx", vnnlib / "test_nano.vnnlib", 10.0)
-    with pytest.raises(pnn.SolverUnavailableError):
+    with pytest.raises(pnn.errors.SolverUnavailableError):
         bench.run_benchmark([instance], solver="cbc")
     assert seen == ["cbc"]
 
@@ -317,7 +329,7 @@ def test_every_documented_exception_exists_and_is_exported():
     for name in names:
         cls = getattr(pyomo_nn.errors, name, None)
         assert cls is not None, f"the docs name {name}, which pyomo_nn.errors does not define"
-        assert issubclass(cls, pnn.PyomoNNError) and getattr(pnn, name) is cls
+        assert issubclass(cls, pnn.PyomoNNError) and getattr(pnn.errors, name) is cls
 
 
 def test_every_error_class_is_documented():
@@ -402,7 +414,7 @@ def test_the_table_has_a_reproduction_for_every_row():
 
 
 def test_stale_bounds_row_also_covers_bounds_over_a_smaller_box():
-    with pytest.raises(pnn.StaleBoundsError, match="does not contain the domain"):
+    with pytest.raises(pnn.errors.StaleBoundsError, match="does not contain the domain"):
         _bounds_over_a_smaller_box()
 
 
@@ -410,25 +422,25 @@ def test_library_file_errors_are_typed(tmp_path):
     net = load_digits_network()
     bounds = pnn.compute_bounds(net, pnn.Box(0, 1))
     missing = tmp_path / "no_such_folder" / "x"
-    with pytest.raises(pnn.OutputFileError, match="no_such_folder"):
+    with pytest.raises(pnn.errors.OutputFileError, match="no_such_folder"):
         bounds.save(f"{missing}.npz")
-    with pytest.raises(pnn.OutputFileError, match="no_such_folder"):
+    with pytest.raises(pnn.errors.OutputFileError, match="no_such_folder"):
         pnn.save_onnx(net, f"{missing}.onnx")
-    with pytest.raises(pnn.InputFileError, match="file not found"):
+    with pytest.raises(pnn.errors.InputFileError, match="file not found"):
         pnn.Bounds.load(f"{missing}.npz")
     garbage = tmp_path / "garbage.npz"
     garbage.write_bytes(b"not a zip file")
-    with pytest.raises(pnn.InputFileError, match="not readable"):
+    with pytest.raises(pnn.errors.InputFileError, match="not readable"):
         pnn.Bounds.load(garbage)
 
 
 def test_bad_library_arguments_are_typed():
     net = load_digits_network()
-    with pytest.raises(pnn.InvalidArgumentError, match="no bundled network"):
+    with pytest.raises(pnn.errors.InvalidArgumentError, match="no bundled network"):
         load_digits_network("64-1-10")
-    with pytest.raises(pnn.InvalidArgumentTypeError):
+    with pytest.raises(pnn.errors.InvalidArgumentTypeError):
         net.forward("abc")
-    with pytest.raises(pnn.InvalidArgumentTypeError, match="compute_bounds"):
+    with pytest.raises(pnn.errors.InvalidArgumentTypeError, match="compute_bounds"):
         pnn.NetworkBlock(net, None)
-    with pytest.raises(pnn.InvalidArgumentError, match="output_activation"):
+    with pytest.raises(pnn.errors.InvalidArgumentError, match="output_activation"):
         pnn.Network(net.layers, net.input_shape, output_activation="tanh")

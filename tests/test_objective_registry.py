@@ -21,7 +21,7 @@ def test_builtins_are_found_by_name():
 
 
 def test_unknown_name_lists_the_known_ones():
-    with pytest.raises(pnn.ObjectiveConfigError, match=r"unknown objective 'maxdif'.*maxdiff"):
+    with pytest.raises(pnn.errors.ObjectiveConfigError, match=r"unknown objective 'maxdif'.*maxdiff"):
         obj.get("maxdif")
 
 
@@ -33,9 +33,9 @@ def test_register_at_run_time(monkeypatch):
 
     obj.register("half", Half)
     assert obj.get("half") is Half
-    with pytest.raises(pnn.ObjectiveConfigError, match="not a subclass"):
+    with pytest.raises(pnn.errors.ObjectiveConfigError, match="not a subclass"):
         obj.register("bad", dict)
-    with pytest.raises(pnn.ObjectiveConfigError, match="built-in"):
+    with pytest.raises(pnn.errors.ObjectiveConfigError, match="built-in"):
         obj.register("maxdiff", Half)
 
 
@@ -62,7 +62,7 @@ def test_entry_point_plugin_is_found_and_solves(tmp_path, monkeypatch):
 
 def test_broken_entry_point_is_a_clear_error(tmp_path, monkeypatch):
     _install_plugin(tmp_path, monkeypatch, "pyomo_nn_margin:Missing")
-    with pytest.raises(pnn.ObjectiveConfigError, match="could not be loaded"):
+    with pytest.raises(pnn.errors.ObjectiveConfigError, match="could not be loaded"):
         obj.get("margin")
 
 

@@ -62,7 +62,7 @@ def test_maxdiff_probabilities_closed_form_with_scip():
 
 def test_minlp_objective_refuses_a_milp_solver():
     a, b = linear([[1.0], [0.0]], [0, 0]), linear([[0.0], [0.0]], [0, 0])
-    with pytest.raises(pnn.SolverCapabilityError, match="exp"):
+    with pytest.raises(pnn.errors.SolverCapabilityError, match="exp"):
         pnn.Comparison(a, b, pnn.Box(-1, 2)).solve(obj.MaxDiff(space="probabilities"), "highs")
 
 
@@ -96,12 +96,12 @@ def test_maxout_infeasible_is_a_result_that_says_what_was_proved():
 
 
 def test_maxout_settings_are_checked():
-    with pytest.raises(pnn.ObjectiveConfigError, match="C1 != C2"):
+    with pytest.raises(pnn.errors.ObjectiveConfigError, match="C1 != C2"):
         obj.MaxOut(3, 3)
     a = linear([[1.0], [0.0]], [0, 0])
-    with pytest.raises(pnn.ObjectiveConfigError, match="not a class"):
+    with pytest.raises(pnn.errors.ObjectiveConfigError, match="not a class"):
         pnn.Comparison(a, a, pnn.Box(0, 1)).solve(obj.MaxOut(0, 5))
-    with pytest.raises(pnn.ObjectiveConfigError, match="one class per network"):
+    with pytest.raises(pnn.errors.ObjectiveConfigError, match="one class per network"):
         pnn.Comparison(a, a, a, pnn.Box(0, 1)).solve(obj.MaxOut(0, 1))
 
 
@@ -134,7 +134,7 @@ def test_maxflip_counts_stable_neurons_with_constant_states():
 def test_maxflip_refuses_different_architectures():
     a = random_mlp([3, 4, 2], seed=0)
     b = random_mlp([3, 5, 2], seed=0)
-    with pytest.raises(pnn.IncompatibleNetworksError, match="same architecture"):
+    with pytest.raises(pnn.errors.IncompatibleNetworksError, match="same architecture"):
         pnn.Comparison(a, b, pnn.Box(0, 1)).solve(obj.MaxFlip())
 
 
@@ -164,7 +164,7 @@ def test_mineps_certifies_a_ball_without_separating_input():
 
 def test_mineps_needs_an_linf_ball():
     n1 = linear([[1.0, 1.0], [0.0, 0.0]], [0, 0])
-    with pytest.raises(pnn.ObjectiveConfigError, match="L-infinity ball"):
+    with pytest.raises(pnn.errors.ObjectiveConfigError, match="L-infinity ball"):
         pnn.Comparison(n1, n1, pnn.Box(0, 1)).solve(obj.MinEps())
 
 
@@ -204,9 +204,9 @@ def test_adversarial_closed_form(norm, distance):
 
 def test_adversarial_settings_are_checked():
     net = linear([[1.0, 1.0], [0.0, 0.0]], [0, 0])
-    with pytest.raises(pnn.ObjectiveConfigError, match="norm"):
+    with pytest.raises(pnn.errors.ObjectiveConfigError, match="norm"):
         obj.Adversarial([0.5, 0.5], target=1, norm="l2")
-    with pytest.raises(pnn.ShapeMismatchError, match="3 values"):
+    with pytest.raises(pnn.errors.ShapeMismatchError, match="3 values"):
         pnn.Verification(net, pnn.Box(0, 1)).solve(obj.Adversarial([0, 0, 0], target=1))
 
 
@@ -233,23 +233,23 @@ def test_feature_closed_form(layer, neuron, best):
     ("layer", "neuron", "message"), [(3, 0, "does not exist"), (1, 2, "2 neurons"), ("x", 0, "choose")]
 )
 def test_feature_refuses_missing_neurons(layer, neuron, message):
-    with pytest.raises(pnn.ObjectiveConfigError, match=message):
+    with pytest.raises(pnn.errors.ObjectiveConfigError, match=message):
         pnn.Verification(feature_net(), pnn.Box(0, 1)).solve(obj.Feature(layer, neuron))
 
 
 # -- the protocol ----------------------------------------------------------------------
 def test_objectives_check_how_many_networks_they_compare():
     net = linear([[1.0], [0.0]], [0, 0])
-    with pytest.raises(pnn.ObjectiveConfigError, match="at least 2"):
+    with pytest.raises(pnn.errors.ObjectiveConfigError, match="at least 2"):
         pnn.Verification(net, pnn.Box(0, 1)).solve(obj.MaxDiff())
-    with pytest.raises(pnn.ObjectiveConfigError, match="exactly 1"):
+    with pytest.raises(pnn.errors.ObjectiveConfigError, match="exactly 1"):
         pnn.Comparison(net, net, pnn.Box(0, 1)).solve(obj.Verify([0.0]))
-    with pytest.raises(pnn.ObjectiveConfigError, match="input domain"):
+    with pytest.raises(pnn.errors.ObjectiveConfigError, match="input domain"):
         pnn.Comparison(net, net)
 
 
 def test_networks_with_different_inputs_are_refused():
-    with pytest.raises(pnn.IncompatibleNetworksError, match="same number of inputs"):
+    with pytest.raises(pnn.errors.IncompatibleNetworksError, match="same number of inputs"):
         pnn.Comparison(random_mlp([2, 3, 2]), random_mlp([3, 3, 2]), pnn.Box(0, 1)).solve(obj.MaxDiff())
 
 
@@ -281,5 +281,5 @@ def test_bounds_are_computed_once_or_taken_as_given():
     given = pnn.compute_bounds(a, pnn.Box(-1, 2), method="interval")
     result = pnn.Verification(a, pnn.Box(-1, 2), bounds=given).solve(obj.Feature(1, 0), time_limit=30)
     assert result.bounds_method == "interval" and result.objective == pytest.approx(2.0, abs=1e-6)
-    with pytest.raises(pnn.ObjectiveConfigError, match="1 Bounds objects given for 2 networks"):
+    with pytest.raises(pnn.errors.ObjectiveConfigError, match="1 Bounds objects given for 2 networks"):
         pnn.Comparison(a, b, pnn.Box(-1, 2), bounds=[given]).solve(obj.MaxDiff())

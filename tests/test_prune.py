@@ -72,5 +72,5 @@ def test_bounds_save_load_and_stale_refusal(tmp_path):
         assert np.array_equal(loaded.lower[k], bounds.lower[k]) and np.array_equal(
             loaded.upper[k], bounds.upper[k]
         )
-    with pytest.raises(pnn.StaleBoundsError, match="different network"):
+    with pytest.raises(pnn.errors.StaleBoundsError, match="different network"):
         pnn.Bounds.load(path, pnn.prune(net, percent=10))

@@ -61,7 +61,7 @@ def test_a_failing_bound_solve_is_an_error_not_a_loose_bound(monkeypatch):
         return highs
 
     monkeypatch.setattr(bound_backends, "new_highs", highs_asking_for_one_thread)
-    with pytest.raises(pnn.SolverFailedError, match="HiGHS failed while bounding neuron"):
+    with pytest.raises(pnn.errors.SolverFailedError, match="HiGHS failed while bounding neuron"):
         pnn.compute_bounds(net, pnn.Box(-1, 1), method="lp", executor=InlineExecutor())
 
 
@@ -90,14 +90,14 @@ def test_highs_prints_nothing_to_stdout():
 def test_unknown_highs_option_is_refused():
     net = random_mlp([3, 5, 2], seed=2)
     model = _small_model(net, pnn.compute_bounds(net, pnn.Box(-1, 1)))
-    with pytest.raises(pnn.SolverConfigError, match="no_such_option"):
+    with pytest.raises(pnn.errors.SolverConfigError, match="no_such_option"):
         pnn.solve(model, options={"no_such_option": 1})
 
 
 def test_keywords_next_to_a_solver_config_are_refused():
     net = random_mlp([3, 5, 2], seed=2)
     model = _small_model(net, pnn.compute_bounds(net, pnn.Box(-1, 1)))
-    with pytest.raises(pnn.SolverConfigError, match="time_limit"):
+    with pytest.raises(pnn.errors.SolverConfigError, match="time_limit"):
         pnn.solve(model, pnn.SolverConfig("highs"), time_limit=5)
 
 
@@ -161,7 +161,7 @@ options = {"display/verblevel": int(sys.argv[1]), "display/freq": 1} if sys.argv
 try:
     res = cmp.solve(obj.MaxDiff(space="probabilities"), solver="scip_direct", time_limit=3, options=options)
     print(res.status)
-except pnn.SolverConfigError as error:
+except pnn.errors.SolverConfigError as error:
     print("refused:", error)
 """
 

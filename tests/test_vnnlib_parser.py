@@ -103,7 +103,7 @@ def test_contradictory_disjuncts_are_dropped():
     ],
 )
 def test_errors_name_the_line(text, line, words):
-    with pytest.raises(pnn.InvalidVnnlibError) as info:
+    with pytest.raises(pnn.errors.InvalidVnnlibError) as info:
         parse_vnnlib(text, source="prop.vnnlib")
     assert info.value.line == line
     assert str(info.value).startswith(f"prop.vnnlib:{line}: ")
@@ -111,15 +111,15 @@ def test_errors_name_the_line(text, line, words):
 
 
 def test_gap_in_numbering_is_refused():
-    with pytest.raises(pnn.InvalidVnnlibError, match="X_1 is not declared"):
+    with pytest.raises(pnn.errors.InvalidVnnlibError, match="X_1 is not declared"):
         parse_vnnlib("(declare-const X_0 Real)(declare-const X_2 Real)")
 
 
 def test_missing_file_and_unbounded_input(tmp_path):
-    with pytest.raises(pnn.InvalidVnnlibError, match="file not found"):
+    with pytest.raises(pnn.errors.InvalidVnnlibError, match="file not found"):
         pnn.load_vnnlib(tmp_path / "missing.vnnlib")
     spec = parse_vnnlib("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (<= X_0 1))")
-    with pytest.raises(pnn.UnboundedDomainError, match="X_0"):
+    with pytest.raises(pnn.errors.UnboundedDomainError, match="X_0"):
         spec.domain()
 
 

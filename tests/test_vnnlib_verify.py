@@ -144,7 +144,7 @@ def test_contradictory_property_is_unsat_at_once():
 
 def test_property_must_fit_the_network():
     spec = pnn.load_vnnlib(VNNLIB / "test_prop.vnnlib")
-    with pytest.raises(pnn.ShapeMismatchError, match="declares 5 inputs"):
+    with pytest.raises(pnn.errors.ShapeMismatchError, match="declares 5 inputs"):
         verify_property(random_mlp([3, 4, 1]), spec, timeout=5)
 
 
@@ -262,5 +262,5 @@ def test_parallel_milps_survive_a_capture_lock_left_taken(small_net_and_minimum)
 def test_verify_property_refuses_bad_settings(timeout, workers):
     net = pnn.load_onnx(VNNLIB / "test_nano.onnx")
     spec = parse_vnnlib((VNNLIB / "test_nano.vnnlib").read_text())
-    with pytest.raises(pnn.InvalidArgumentError):
+    with pytest.raises(pnn.errors.InvalidArgumentError):
         verify_property(net, spec, timeout, workers=workers)

@@ -2,104 +2,51 @@
 
 Pipeline: :func:`load_onnx` -> :class:`Network` -> :func:`compute_bounds` -> :class:`Bounds`
 -> :class:`NetworkBlock` -> your objective -> :func:`solve` -> :class:`Result`.
+
+The top level holds what a script typically imports. The rest lives in its sub-package:
+exceptions in :mod:`pyomo_nn.errors`, IR layers in :mod:`pyomo_nn.ir`, objectives in
+:mod:`pyomo_nn.objectives`, VNN-LIB in :mod:`pyomo_nn.vnnlib`, solver plumbing in
+:mod:`pyomo_nn.solvers`, result details in :mod:`pyomo_nn.result`.
 """
 
-from pyomo_nn import objectives
-from pyomo_nn.blocks import LayerStats, NetworkBlock
+import importlib
+import warnings
+
+from pyomo_nn import errors, ir, objectives
+from pyomo_nn.blocks import NetworkBlock
 from pyomo_nn.bounds import Bounds, compute_bounds
 from pyomo_nn.comparison import Comparison
 from pyomo_nn.domains import Box, InputDomain, LinfBall, Neighbourhood
-from pyomo_nn.errors import (
-    EmptyDomainError,
-    IncompatibleNetworksError,
-    InfeasibleModelError,
-    InputFileError,
-    InvalidArgumentError,
-    InvalidArgumentTypeError,
-    InvalidONNXError,
-    InvalidVnnlibError,
-    InvalidWeightsError,
-    ModelFileNotFoundError,
-    ObjectiveConfigError,
-    OutputFileError,
-    PyomoNNError,
-    ShapeMismatchError,
-    SolverCapabilityError,
-    SolverConfigError,
-    SolverFailedError,
-    SolverUnavailableError,
-    StaleBoundsError,
-    UnboundedDomainError,
-    UnsupportedNetworkError,
-    UnsupportedOperatorError,
-)
-from pyomo_nn.exporters import save_onnx, to_onnx
-from pyomo_nn.importers import load_onnx, load_onnx_bytes, supported_ops
-from pyomo_nn.ir import Add, AvgPool2d, Concat, Conv2d, Dense, Elementwise, MaxPool2d, Network, ReLU
-from pyomo_nn.problem import Problem
-from pyomo_nn.problem_result import NetworkEvaluation, ProblemResult
-from pyomo_nn.result import BlockCheck, Result
+from pyomo_nn.errors import PyomoNNError
+from pyomo_nn.exporters import save_onnx
+from pyomo_nn.importers import load_onnx, supported_ops
+from pyomo_nn.ir import Network
+from pyomo_nn.result import Result
 from pyomo_nn.solvers import SolverConfig, available_solvers, solve
-from pyomo_nn.transforms.prune import LayerSparsity, prune, sparsity
+from pyomo_nn.transforms import prune, sparsity
 from pyomo_nn.verification import Verification
-from pyomo_nn.vnnlib import PropertyResult, Specification, load_vnnlib, verify_property
+from pyomo_nn.vnnlib import load_vnnlib, verify_property
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Add",
-    "AvgPool2d",
-    "BlockCheck",
     "Bounds",
     "Box",
     "Comparison",
-    "Concat",
-    "Conv2d",
-    "Dense",
-    "Elementwise",
-    "EmptyDomainError",
-    "IncompatibleNetworksError",
-    "InfeasibleModelError",
     "InputDomain",
-    "InputFileError",
-    "InvalidArgumentError",
-    "InvalidArgumentTypeError",
-    "InvalidONNXError",
-    "InvalidVnnlibError",
-    "InvalidWeightsError",
-    "LayerSparsity",
-    "LayerStats",
     "LinfBall",
-    "MaxPool2d",
-    "ModelFileNotFoundError",
     "Neighbourhood",
     "Network",
     "NetworkBlock",
-    "NetworkEvaluation",
-    "ObjectiveConfigError",
-    "OutputFileError",
-    "Problem",
-    "ProblemResult",
-    "PropertyResult",
     "PyomoNNError",
-    "ReLU",
     "Result",
-    "ShapeMismatchError",
-    "SolverCapabilityError",
     "SolverConfig",
-    "SolverConfigError",
-    "SolverFailedError",
-    "SolverUnavailableError",
-    "Specification",
-    "StaleBoundsError",
-    "UnboundedDomainError",
-    "UnsupportedNetworkError",
-    "UnsupportedOperatorError",
     "Verification",
     "available_solvers",
     "compute_bounds",
+    "errors",
+    "ir",
     "load_onnx",
-    "load_onnx_bytes",
     "load_vnnlib",
     "objectives",
     "prune",
@@ -107,6 +54,57 @@ __all__ = [
     "solve",
     "sparsity",
     "supported_ops",
-    "to_onnx",
     "verify_property",
 ]
+
+#: Names that were importable from the top level before and that the docs, examples or
+#: tests used there: still served, with a DeprecationWarning naming their home. Names that
+#: no page used at the top level moved without a shim (e.g. ``pyomo_nn.ir.Add``).
+_MOVED: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "EmptyDomainError",
+            "IncompatibleNetworksError",
+            "InfeasibleModelError",
+            "InputFileError",
+            "InvalidArgumentError",
+            "InvalidArgumentTypeError",
+            "InvalidONNXError",
+            "InvalidVnnlibError",
+            "InvalidWeightsError",
+            "ModelFileNotFoundError",
+            "ObjectiveConfigError",
+            "OutputFileError",
+            "ShapeMismatchError",
+            "SolverCapabilityError",
+            "SolverConfigError",
+            "SolverFailedError",
+            "SolverUnavailableError",
+            "StaleBoundsError",
+            "UnboundedDomainError",
+            "UnsupportedNetworkError",
+            "UnsupportedOperatorError",
+        ),
+        "pyomo_nn.errors",
+    ),
+    "Conv2d": "pyomo_nn.ir",
+    "Dense": "pyomo_nn.ir",
+    "MaxPool2d": "pyomo_nn.ir",
+    "ReLU": "pyomo_nn.ir",
+    "ProblemResult": "pyomo_nn.problem_result",
+    "load_onnx_bytes": "pyomo_nn.importers",
+    "to_onnx": "pyomo_nn.exporters",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Deprecated top-level names (:data:`_MOVED`): warn and return the object from its home."""
+    home = _MOVED.get(name)
+    if home is None:
+        raise AttributeError(f"module 'pyomo_nn' has no attribute {name!r}")
+    warnings.warn(
+        f"pyomo_nn.{name} is deprecated and will be removed; use {home}.{name}",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return getattr(importlib.import_module(home), name)
