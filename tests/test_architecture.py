@@ -213,3 +213,15 @@ def test_pipeline_stages_have_layers():
     ``solvers`` package)."""
     names = {name for name, _ in LAYERS}
     assert set(PIPELINE) <= names
+
+
+def test_design_references_point_into_the_repository():
+    """Code and docs cite docs/design.md, never a design file outside the repository."""
+    root = SRC.parent
+    stale = "DESIGN" + ".md"
+    files = [root / "README.md", *(root / "docs").glob("*.md")]
+    for folder in ("src", "tests", "examples", "benchmarks"):
+        files += (root / folder).rglob("*.py")
+    citing = [str(path.relative_to(root)) for path in files if stale in path.read_text(encoding="utf-8")]
+    assert not citing, f"replace {stale} by docs/design.md in: {citing}"
+    assert (root / "docs" / "design.md").is_file()

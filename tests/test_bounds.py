@@ -1,4 +1,4 @@
-"""Bound methods are valid: no sampled input ever leaves them (DESIGN.md section 4)."""
+"""Bound methods are valid: no sampled input ever leaves them (docs/design.md, rule 1)."""
 
 from __future__ import annotations
 

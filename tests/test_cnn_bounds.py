@@ -1,5 +1,5 @@
 """Bound methods through conv, pooling, residual and concat layers: no sampled input ever
-leaves the bounds (DESIGN.md section 4), tighter methods stay tighter, memory stays bounded."""
+leaves the bounds (docs/design.md, rule 1), tighter methods stay tighter, memory stays bounded."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Max pooling as a 0-1 MILP (Fischetti & Jo; DESIGN.md 3.6).
+"""Max pooling as a 0-1 MILP (Fischetti & Jo; docs/design.md 3.2).
 
 For window k with inputs x_i bounded by [L_i, U_i] and ``U = max_i U_i``:
 ``y >= x_i``, ``y <= x_i + (U - L_i)(1 - d_i)``, ``sum_i d_i = 1``, d binary. Only inputs

@@ -1,4 +1,5 @@
-"""Re-evaluate a solution outside the solver: onnxruntime on the original file (DESIGN.md 4)."""
+"""Re-evaluate a solution outside the solver: onnxruntime on the original file
+(docs/design.md, section 4, rule 2)."""
 
 from __future__ import annotations
 
