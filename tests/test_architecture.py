@@ -9,7 +9,9 @@ annotations is still two modules that cannot be understood (or moved) one withou
 from __future__ import annotations
 
 import ast
+import importlib
 import itertools
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -225,3 +227,18 @@ def test_design_references_point_into_the_repository():
     citing = [str(path.relative_to(root)) for path in files if stale in path.read_text(encoding="utf-8")]
     assert not citing, f"replace {stale} by docs/design.md in: {citing}"
     assert (root / "docs" / "design.md").is_file()
+
+
+def test_no_package_attribute_hides_a_submodule():
+    """``package.name`` is one thing: a package must not export a function or class under the
+    name of one of its modules (``pyomo_nn.solve`` was both the function and the sub-package)."""
+    for name in modules():
+        importlib.import_module(name)
+    hidden = [
+        f"{name} is hidden by {getattr(sys.modules[parent], child)!r}"
+        for name in modules()
+        if "." in name
+        for parent, _, child in [name.rpartition(".")]
+        if getattr(sys.modules[parent], child, None) is not sys.modules[name]
+    ]
+    assert not hidden, "rename the module or the export:\n  " + "\n  ".join(hidden)

@@ -8,7 +8,7 @@ from pyomo_nn.cli.arg_types import non_negative, percentage
 from pyomo_nn.cli.outputs import check_output_file
 from pyomo_nn.exporters import save_onnx
 from pyomo_nn.importers import load_onnx
-from pyomo_nn.transforms.prune import prune, pruning_threshold, sparsity
+from pyomo_nn.transforms.rounder import prune, pruning_threshold, sparsity
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

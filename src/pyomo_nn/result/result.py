@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pyomo_nn.result.recheck import BlockCheck
+from pyomo_nn.result.block_check import BlockCheck
 from pyomo_nn.result.summary import HasGap, number, percent, table
 
 
