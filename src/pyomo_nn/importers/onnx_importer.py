@@ -20,6 +20,7 @@ is ignored.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ from pyomo_nn.ir import (
     Network,
     ReLU,
 )
+from pyomo_nn.ir.checks import check_magnitude
 from pyomo_nn.ir.fold import fold_elementwise
 from pyomo_nn.ir.onnx_source import OnnxSource
 
@@ -57,6 +59,16 @@ from pyomo_nn.ir.onnx_source import OnnxSource
 OUTPUT_MARKERS = {"Softmax": "softmax", "LogSoftmax": "log_softmax", "Sigmoid": "sigmoid"}
 
 _FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16}
+
+#: Most values per sample of any tensor the importer builds, the input included. A MILP needs a
+#: Pyomo variable (about 1 kB) per value, so networks are far smaller (ImageNet's 3 x 224 x 224
+#: input has 1.5e5 values, a 64 x 112 x 112 feature map 8e5); a declared shape beyond this is
+#: a damaged file, refused before numpy spends seconds or fails with a MemoryError.
+MAX_TENSOR_SIZE = 10**7
+
+#: Most entries of a dense matrix the importer composes (1 GB in float64): a Dense layer of
+#: VGG-16's 25088 x 4096 fits; a MatMul over a damaged shape does not.
+MAX_DENSE_ENTRIES = 2**27
 
 
 @dataclass
@@ -86,6 +98,7 @@ class _AffineMap:
         elif self.matrix.ndim == 1:
             matrix = linear * self.matrix[None, :]
         else:
+            _check_dense(linear.shape[0], self.base_size)
             matrix = linear @ self.matrix
         return _AffineMap(self.base, self.base_size, matrix, linear @ self.offset + offset, shape)
 
@@ -106,6 +119,8 @@ class _AffineMap:
         return _AffineMap(self.base, self.base_size, self.matrix, self.offset + shift, self.shape)
 
     def dense_matrix(self) -> np.ndarray:
+        if self.matrix is None or self.matrix.ndim == 1:
+            _check_dense(self.base_size, self.base_size)
         if self.matrix is None:
             return np.eye(self.base_size)
         return np.diag(self.matrix) if self.matrix.ndim == 1 else self.matrix
@@ -149,7 +164,32 @@ def load_onnx_bytes(model_bytes: bytes, output: str | None = None, label: str | 
             f"{name} is not a valid ONNX model ({type(error).__name__}: {error}); "
             "export it again with torch.onnx.export or skl2onnx"
         ) from error
-    return _GraphReader(model, model_bytes, label, output).read()
+    with np.errstate(all="ignore"):  # damaged weights overflow; the reader checks every value itself
+        network = _GraphReader(model, model_bytes, label, output).read()
+    _check_onnxruntime_loads(model_bytes, name)
+    return network
+
+
+def _check_onnxruntime_loads(model_bytes: bytes, name: str) -> None:
+    """Refuse a model onnxruntime cannot load (an unknown opset, an invalid type the ONNX checker
+    lets through): every answer is re-checked with onnxruntime, which would fail later."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 3
+    try:
+        onnxruntime.InferenceSession(
+            model_bytes, options, providers=["CPUExecutionProvider"], enable_fallback=0
+        )
+    except Exception as error:  # onnxruntime raises its own Fail, InvalidArgument, ... types
+        message = str(error).strip().splitlines()[-1] if str(error).strip() else ""
+        raise InvalidONNXError(
+            f"onnxruntime cannot load {name} ({type(error).__name__}: {message}); pyomo-nn re-checks "
+            "every answer with onnxruntime, so the model must run there: export it again with "
+            "torch.onnx.export or skl2onnx"
+        ) from error
 
 
 class _GraphReader:
@@ -170,10 +210,10 @@ class _GraphReader:
     # -- top level -----------------------------------------------------------------
     def read(self) -> Network:
         for initializer in self.graph.initializer:
-            self.values[initializer.name] = numpy_helper.to_array(initializer)
+            self.values[initializer.name] = _tensor_array(initializer, f"initializer {initializer.name!r}")
         input_info = self._network_input()
         full_shape, has_batch = _input_shape(input_info)
-        input_size = int(np.prod(full_shape))
+        input_size = math.prod(full_shape)
         self.values[input_info.name] = _AffineMap(INPUT, input_size, None, np.zeros(input_size), full_shape)
         self.sizes[INPUT] = input_size
 
@@ -189,7 +229,10 @@ class _GraphReader:
             raise UnsupportedOperatorError(
                 f"the network output {logits_name!r} does not depend on the input {input_info.name!r}"
             )
-        self._materialize(logits)
+        try:
+            self._materialize(logits)
+        except UnsupportedVariant as why:
+            raise UnsupportedOperatorError(f"the network output {logits_name!r}: {why}") from None
         if not self.layers:
             raise UnsupportedOperatorError("the ONNX graph has no layers between its input and output")
         per_sample = full_shape[1:] if has_batch else full_shape
@@ -203,7 +246,12 @@ class _GraphReader:
             logits_name=logits_name,
         )
         network = Network(tuple(self.layers), per_sample, output_activation=marker, source=source)
-        return fold_elementwise(network)
+        try:
+            return fold_elementwise(network)
+        except InvalidWeightsError as error:
+            raise InvalidWeightsError(
+                f"folding a BatchNormalization or scaling into the layer before it: {error}"
+            ) from None
 
     def _network_input(self) -> onnx.ValueInfoProto:
         initializers = {init.name for init in self.graph.initializer}
@@ -217,7 +265,7 @@ class _GraphReader:
         if elem_type not in _FLOAT_TYPES:
             raise UnsupportedOperatorError(
                 f"input {inputs[0].name!r} has element type "
-                f"{onnx.TensorProto.DataType.Name(elem_type)}; only float inputs are supported"
+                f"{_type_name(elem_type)}; only float inputs are supported"
             )
         return inputs[0]
 
@@ -237,7 +285,7 @@ class _GraphReader:
             markers = [node for node in self.graph.node if node.op_type in OUTPUT_MARKERS]
             if len(markers) != 1:
                 raise UnsupportedOperatorError(
-                    f"the graph has several outputs {outputs} and no single softmax to find the "
+                    f"the graph has {len(outputs)} outputs {outputs} and no single softmax to find the "
                     "logits by; pass load_onnx(path, output='tensor name')"
                 )
             target = markers[0].output[0]
@@ -254,7 +302,7 @@ class _GraphReader:
         op = node.op_type
         label = f"node {node.name or '(unnamed)'!r} (op {op})"
         if op == "Constant":
-            self.values[node.output[0]] = _constant_value(node)
+            self.values[node.output[0]] = _constant_value(node, label)
             return
         if node.domain not in ("", "ai.onnx") or (
             op not in _HANDLERS and op not in _LAYER_OPS and op != "Relu"
@@ -265,25 +313,27 @@ class _GraphReader:
             )
         args = [self.values[name] if name else None for name in node.input]
         attrs = {attr.name: onnx.helper.get_attribute_value(attr) for attr in node.attribute}
+        try:
+            result = self._apply(node, args, attrs)
+        except UnsupportedVariant as why:
+            raise UnsupportedOperatorError(f"{label}: {why}") from None
+        except (InvalidWeightsError, InvalidONNXError) as error:
+            raise type(error)(f"{label}: {error}") from None
+        except ValueError as error:
+            raise ShapeMismatchError(f"{label}: shapes do not fit ({error})") from error
+        if isinstance(result, _AffineMap):
+            _check_affine_magnitude(label, result)
+        self.values[node.output[0]] = result
+
+    def _apply(self, node: onnx.NodeProto, args: list, attrs: dict) -> Value:
+        """The value of ``node``'s first output."""
+        op = node.op_type
         if op == "Relu":
             (x,) = args
-            if not isinstance(x, _AffineMap):
-                result: Value = np.maximum(x, 0)
-            else:
-                result = self._relu(x)
-        else:
-            try:
-                if op in _LAYER_OPS:
-                    result = _LAYER_OPS[op](self, node, args, attrs)
-                else:
-                    result = _HANDLERS[op](args, attrs)
-            except UnsupportedVariant as why:
-                raise UnsupportedOperatorError(f"{label}: {why}") from None
-            except InvalidWeightsError as error:
-                raise InvalidWeightsError(f"{label}: {error}") from None
-            except ValueError as error:
-                raise ShapeMismatchError(f"{label}: shapes do not fit ({error})") from error
-        self.values[node.output[0]] = result
+            return self._relu(x) if isinstance(x, _AffineMap) else np.maximum(x, 0)
+        if op in _LAYER_OPS:
+            return _LAYER_OPS[op](self, node, args, attrs)
+        return _HANDLERS[op](args, attrs)
 
     def _relu(self, x: _AffineMap) -> _AffineMap:
         name = self._new_name("relu")
@@ -299,15 +349,16 @@ class _GraphReader:
         for known, name in self.materialized:
             if known is value:
                 return name
-        if value.is_diagonal:
-            layer: Layer = Elementwise(
-                self._new_name("elementwise"), value.base, value.diagonal(), value.offset
-            )
-        else:
-            layer = Dense(self._new_name("dense"), value.base, value.dense_matrix(), value.offset)
+        layer = self._affine_layer(value)
         self._append(layer)
         self.materialized.append((value, layer.name))
         return layer.name
+
+    def _affine_layer(self, value: _AffineMap) -> Layer:
+        """An Elementwise layer for a diagonal map, a Dense layer for any other."""
+        if value.is_diagonal:
+            return Elementwise(self._new_name("elementwise"), value.base, value.diagonal(), value.offset)
+        return Dense(self._new_name("dense"), value.base, value.dense_matrix(), value.offset)
 
     def _layer_output(self, layer: Layer, shape: tuple[int, ...]) -> _AffineMap:
         """Append ``layer`` and return its output as a value of ONNX shape ``shape``."""
@@ -374,7 +425,7 @@ class _GraphReader:
         if not isinstance(x, _AffineMap):
             return np.mean(x, axis=tuple(axes) if axes else None, keepdims=keepdims)
         rank = len(x.shape)
-        axes = sorted(axis % rank for axis in axes)
+        axes = sorted(_axis(axis, rank) for axis in axes)
         if rank not in (3, 4) or axes != list(range(2, rank)):
             raise UnsupportedVariant(
                 f"ReduceMean over axes {axes} of a tensor of shape {x.shape}: only the spatial axes "
@@ -405,7 +456,7 @@ class _GraphReader:
         if not all(isinstance(x, _AffineMap) for x in args):
             raise UnsupportedVariant("joining an input-dependent tensor with a constant one is not supported")
         shapes = [x.shape for x in args]
-        axis = axis + len(shapes[0]) if axis < 0 else axis
+        axis = _axis(axis, len(shapes[0]))
         if any(
             len(s) != len(shapes[0]) or s[:axis] + s[axis + 1 :] != shapes[0][:axis] + shapes[0][axis + 1 :]
             for s in shapes
@@ -428,7 +479,13 @@ class _GraphReader:
         return name
 
     def _append(self, layer: Layer) -> None:
-        self.sizes[layer.name] = layer.output_size(*(self.sizes[source] for source in layer.inputs))
+        size = layer.output_size(*(self.sizes[source] for source in layer.inputs))
+        if size > MAX_TENSOR_SIZE:
+            raise UnsupportedVariant(
+                f"its output would have {size} values per sample, more than pyomo-nn encodes "
+                f"({MAX_TENSOR_SIZE})"
+            )
+        self.sizes[layer.name] = size
         self.layers.append(layer)
 
 
@@ -437,10 +494,21 @@ def _input_shape(info: onnx.ValueInfoProto) -> tuple[tuple[int, ...], bool]:
     shape = tuple(dim.dim_value if dim.HasField("dim_value") and dim.dim_value > 0 else 1 for dim in dims)
     if not shape:
         raise UnsupportedOperatorError(f"input {info.name!r} has no declared shape; export it with one")
+    if any(dim.HasField("dim_value") and dim.dim_value == 0 for dim in dims):
+        declared = [dim.dim_value if dim.HasField("dim_value") else dim.dim_param for dim in dims]
+        raise UnsupportedOperatorError(
+            f"input {info.name!r} has a dimension of size 0 (shape {declared}), so it holds no values; "
+            "export with batch 1 or a dynamic batch"
+        )
     if len(shape) >= 2 and shape[0] != 1:
         raise UnsupportedOperatorError(
             f"input {info.name!r} has a fixed batch size of {shape[0]}; "
             "export with batch 1 or a dynamic batch"
+        )
+    if math.prod(shape) > MAX_TENSOR_SIZE:
+        raise UnsupportedOperatorError(
+            f"input {info.name!r} of shape {shape} has {math.prod(shape)} values per sample, more than "
+            f"pyomo-nn encodes ({MAX_TENSOR_SIZE}); check the shape declared in the file"
         )
     return shape, len(shape) >= 2
 
@@ -457,10 +525,41 @@ def _ancestors(target: str, producers: dict[str, onnx.NodeProto]) -> set[int]:
     return seen
 
 
-def _constant_value(node: onnx.NodeProto) -> np.ndarray:
+def _check_affine_magnitude(label: str, value: _AffineMap) -> None:
+    """Refuse a node whose output, as an affine map of an IR tensor, has coefficients beyond
+    MAX_ABS_WEIGHT even where later ops would shrink them again: onnxruntime computes that
+    output in float32 (``x - 3e38`` overflows to inf), so the folded map would not match it."""
+    where = f"{label}: its output (an affine map of {value.base!r})"
+    if value.matrix is not None:
+        check_magnitude(where, "coefficient", value.matrix)
+    check_magnitude(where, "constant", value.offset)
+
+
+def _type_name(elem_type: int) -> str:
+    """The ONNX name of a tensor element type (the number itself when it has none)."""
+    try:
+        return onnx.TensorProto.DataType.Name(elem_type)
+    except ValueError:
+        return f"unknown type {elem_type}"
+
+
+def _tensor_array(tensor: onnx.TensorProto, owner: str) -> np.ndarray:
+    """The numpy value of a stored tensor; a malformed one (data that does not fill its declared
+    shape, an unknown element type) is an :class:`InvalidONNXError` naming ``owner``."""
+    try:
+        return numpy_helper.to_array(tensor)
+    except Exception as error:  # onnx raises ValueError, KeyError, TypeError, ... on bad tensors
+        raise InvalidONNXError(
+            f"{owner} cannot be decoded as a {_type_name(tensor.data_type)} tensor of shape "
+            f"{tuple(tensor.dims)} ({type(error).__name__}: {error}); the file is damaged or was "
+            "written incorrectly: export the model again"
+        ) from error
+
+
+def _constant_value(node: onnx.NodeProto, label: str) -> np.ndarray:
     attr = node.attribute[0]
     if attr.name == "value":
-        return numpy_helper.to_array(attr.t)
+        return _tensor_array(attr.t, f"the value of {label}")
     if attr.name in ("value_float", "value_int", "value_floats", "value_ints"):
         return np.asarray(onnx.helper.get_attribute_value(attr))
     raise UnsupportedOperatorError(
@@ -474,6 +573,15 @@ def _check_finite(array: np.ndarray) -> np.ndarray:
             "the ONNX graph holds NaN or infinite weights; retrain or repair the network"
         )
     return array
+
+
+def _check_dense(rows: int, columns: int) -> None:
+    """Refuse a dense matrix beyond :data:`MAX_DENSE_ENTRIES` before numpy allocates it."""
+    if rows * columns > MAX_DENSE_ENTRIES:
+        raise UnsupportedVariant(
+            f"the affine map would be a dense {rows} x {columns} matrix, more than pyomo-nn builds "
+            f"({MAX_DENSE_ENTRIES} entries); check the tensor shapes declared in the file"
+        )
 
 
 def _broadcast_flat(constant: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -538,8 +646,9 @@ def _op_matmul(args: list, attrs: dict) -> Value:
     weight = _check_finite(np.asarray(b, dtype=np.float64))
     if weight.ndim not in (1, 2) or weight.shape[0] != a.shape[-1]:
         raise ValueError(f"cannot multiply a tensor of shape {a.shape} by weights of shape {weight.shape}")
-    rows = int(np.prod(a.shape[:-1]))
+    rows = math.prod(a.shape[:-1])
     block = weight.T if weight.ndim == 2 else weight[None, :]
+    _check_dense(rows * block.shape[0], rows * block.shape[1])
     linear = block if rows == 1 else np.kron(np.eye(rows), block)
     shape = a.shape[:-1] + ((weight.shape[1],) if weight.ndim == 2 else ())
     return a.map(linear, np.zeros(linear.shape[0]), shape)
@@ -550,6 +659,7 @@ def _left_matmul(weight: np.ndarray, x: _AffineMap) -> _AffineMap:
     if weight.ndim != 2 or len(x.shape) not in (1, 2) or weight.shape[1] != x.shape[0]:
         raise ValueError(f"cannot multiply weights of shape {weight.shape} by a tensor of shape {x.shape}")
     columns = x.shape[1] if len(x.shape) == 2 else 1
+    _check_dense(weight.shape[0] * columns, weight.shape[1] * columns)
     linear = weight if columns == 1 else np.kron(weight, np.eye(columns))
     return x.map(linear, np.zeros(linear.shape[0]), (weight.shape[0], *x.shape[1:]))
 
@@ -591,23 +701,48 @@ def _op_reshape(args: list, attrs: dict) -> Value:
     x, target = args[0], args[1]
     if isinstance(target, _AffineMap):
         raise UnsupportedVariant("a Reshape whose target shape depends on the input is not supported")
-    current = _shape_of(x)
     dims = [int(d) for d in np.asarray(target).ravel()]
-    if not attrs.get("allowzero", 0):
+    return _reshaped(x, _reshape_target(_shape_of(x), dims, bool(attrs.get("allowzero", 0))))
+
+
+def _reshape_target(current: tuple[int, ...], dims: list[int], allowzero: bool) -> tuple[int, ...]:
+    """The shape ONNX Reshape gives a tensor of shape ``current`` for target ``dims`` (0 copies
+    the current dimension unless ``allowzero``, -1 is inferred); ValueError if none fits."""
+    if not allowzero:
+        if any(d == 0 and i >= len(current) for i, d in enumerate(dims)):
+            raise ValueError(f"Reshape target {dims} copies a dimension that {current} does not have")
         dims = [current[i] if d == 0 else d for i, d in enumerate(dims)]
-    return _reshaped(x, np.empty(current).reshape(dims).shape)
+    size = math.prod(current)
+    unknown = [i for i, d in enumerate(dims) if d == -1]
+    known = math.prod(d for d in dims if d != -1)
+    if len(unknown) > 1 or any(d < -1 for d in dims) or (unknown and (known == 0 or size % known)):
+        raise ValueError(f"cannot reshape a tensor of shape {current} to {dims}")
+    if unknown:
+        dims[unknown[0]] = size // known
+    if math.prod(dims) != size:
+        raise ValueError(f"cannot reshape a tensor of shape {current} to {dims}")
+    return tuple(dims)
+
+
+def _axis(axis: int, rank: int, end: bool = False) -> int:
+    """``axis`` counted from 0; negative ones count from the end. ``end`` also allows ``rank``
+    (Flatten's axis); ValueError outside that range."""
+    if not -rank <= axis < rank + int(end):
+        raise ValueError(f"axis {axis} is out of range for a tensor of rank {rank}")
+    return axis + rank if axis < 0 else axis
 
 
 def _op_flatten(args: list, attrs: dict) -> Value:
     (x,) = args
     shape = _shape_of(x)
-    axis = int(attrs.get("axis", 1))
-    axis = axis + len(shape) if axis < 0 else axis
-    return _reshaped(x, (int(np.prod(shape[:axis])), int(np.prod(shape[axis:]))))
+    axis = _axis(int(attrs.get("axis", 1)), len(shape), end=True)
+    return _reshaped(x, (math.prod(shape[:axis]), math.prod(shape[axis:])))
 
 
 def _axes(args: list, attrs: dict) -> list[int]:
     if len(args) > 1 and args[1] is not None:
+        if isinstance(args[1], _AffineMap):
+            raise UnsupportedVariant("axes that depend on the input are not supported")
         return [int(a) for a in np.asarray(args[1]).ravel()]
     return [int(a) for a in attrs.get("axes", [])]
 
@@ -615,16 +750,31 @@ def _axes(args: list, attrs: dict) -> list[int]:
 def _op_squeeze(args: list, attrs: dict) -> Value:
     shape = _shape_of(args[0])
     axes = _axes(args, attrs)
-    new = np.squeeze(np.empty(shape), axis=tuple(axes) if axes else None).shape
+    new = np.squeeze(_placeholder(shape), axis=tuple(axes) if axes else None).shape
     return _reshaped(args[0], new)
 
 
 def _op_unsqueeze(args: list, attrs: dict) -> Value:
     shape = _shape_of(args[0])
-    return _reshaped(args[0], np.expand_dims(np.empty(shape), tuple(_axes(args, attrs))).shape)
+    return _reshaped(args[0], np.expand_dims(_placeholder(shape), tuple(_axes(args, attrs))).shape)
+
+
+def _placeholder(shape: tuple[int, ...]) -> np.ndarray:
+    """An array of ``shape`` that takes no memory (for numpy's shape rules)."""
+    return np.broadcast_to(np.float64(0.0), shape)
 
 
 def _op_pass_through(args: list, attrs: dict) -> Value:
+    return args[0]
+
+
+def _op_dropout(args: list, attrs: dict) -> Value:
+    """Dropout at inference: the identity, unless its ``training_mode`` input is true."""
+    training = args[2] if len(args) > 2 else None
+    if isinstance(training, _AffineMap) or (training is not None and np.any(training)):
+        raise UnsupportedVariant(
+            "Dropout in training mode drops random values; export the model in eval mode (model.eval())"
+        )
     return args[0]
 
 
@@ -634,7 +784,11 @@ def _op_cast(args: list, attrs: dict) -> Value:
         if target not in _FLOAT_TYPES:
             raise UnsupportedVariant("casting an input-dependent tensor to a non-float type")
         return args[0]
-    return np.asarray(args[0]).astype(onnx.helper.tensor_dtype_to_np_dtype(target))
+    try:
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(target)
+    except (KeyError, TypeError) as error:
+        raise InvalidONNXError(f"Cast to {_type_name(target)}, which is not an ONNX type") from error
+    return np.asarray(args[0]).astype(dtype)
 
 
 def _op_batch_norm(args: list, attrs: dict) -> Value:
@@ -665,7 +819,7 @@ _HANDLERS = {
     "BatchNormalization": _op_batch_norm,
     "Cast": _op_cast,
     "Div": _op_div,
-    "Dropout": _op_pass_through,
+    "Dropout": _op_dropout,
     "Flatten": _op_flatten,
     "Gemm": _op_gemm,
     "Identity": _op_pass_through,

@@ -59,10 +59,12 @@ def window_settings(
 
 
 def _lift(values: Sequence[int], rank: int, label: str) -> tuple[int, int]:
-    """A 1-D or 2-D setting as (height, width); a 1-D op has height 1."""
+    """A 1-D or 2-D setting of positive integers as (height, width); a 1-D op has height 1."""
     values = [int(v) for v in values]
     if len(values) != rank:
         raise UnsupportedVariant(f"{label} {values} does not fit a {rank}-D window")
+    if any(v < 1 for v in values):
+        raise ValueError(f"{label} {values} must be positive")
     return (1, values[0]) if rank == 1 else (values[0], values[1])
 
 

@@ -15,6 +15,12 @@ import numpy as np
 from pyomo_nn.errors import ShapeMismatchError
 from pyomo_nn.ir.checks import int_tuple
 
+#: Most entries of the window index tables (channels x output positions x kernel size; 128 MB
+#: as int64). A 3 x 3 kernel over 64 channels of 112 x 112 positions needs 7.2e6, far more than
+#: verification CNNs; beyond this the geometry comes from a damaged file (pads or dilations of
+#: 1e9), refused before numpy spends seconds or fails with a MemoryError.
+MAX_WINDOW_ENTRIES = 2**24
+
 
 @dataclass(frozen=True, eq=False)
 class Window2d:
@@ -39,6 +45,13 @@ class Window2d:
             raise ShapeMismatchError(
                 f"layer {self.layer!r}: a {self.kernel} window (dilations {self.dilations}) does not "
                 f"fit the {self.input_shape[1:]} input padded by {self.pads}"
+            )
+        entries = self.channels * self.positions * self.kernel[0] * self.kernel[1]
+        if entries > MAX_WINDOW_ENTRIES:
+            raise ShapeMismatchError(
+                f"layer {self.layer!r}: {self.channels} channels of {height} x {width} windows of size "
+                f"{self.kernel} need {entries} index entries, more than pyomo-nn builds "
+                f"({MAX_WINDOW_ENTRIES}); check the kernel, pads, strides and dilations"
             )
         empty = np.flatnonzero(np.all(self.spatial_indices < 0, axis=1))
         if empty.size:
