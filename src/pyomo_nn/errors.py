@@ -20,7 +20,8 @@ class UnsupportedOperatorError(PyomoNNError, NotImplementedError):
 
 
 class InvalidWeightsError(PyomoNNError, ValueError):
-    """A weight or bias is NaN or infinite."""
+    """A weight or bias is NaN, infinite, or too large for a sound MILP encoding (see
+    :data:`~pyomo_nn.tolerances.MAX_ABS_WEIGHT`)."""
 
 
 class ShapeMismatchError(PyomoNNError, ValueError):
