@@ -26,23 +26,21 @@ def seconds(text: str) -> float:
 
 def positive_int(text: str) -> int:
     """A count of at least 1 (workers, threads)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
+    return _whole_number(text, minimum=1, wanted="at least 1")
 
 
 def non_negative_int(text: str) -> int:
     """A whole number >= 0 (a window radius)."""
+    return _whole_number(text, minimum=0, wanted="0 or more")
+
+
+def _whole_number(text: str, minimum: int, wanted: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
     return value
 
 
