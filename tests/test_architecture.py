@@ -37,7 +37,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("result", ("result",)),
     ("solve", ("solvers",)),
     ("objectives", ("objectives", "problem", "problem_result", "comparison", "verification")),
-    ("applications", ("vnnlib", "cli", "")),  # "" is the package's __init__ (the public API)
+    # units: one module per layer kind, registering its entry in every stage (bounds, blocks,
+    # exporters, the vnnlib attack), so they sit on top of all of them
+    ("applications", ("vnnlib", "cli", "units", "")),  # "" is the package's __init__ (the public API)
 )
 
 #: What the IR may import besides itself: nothing of the pipeline, only the foundation.

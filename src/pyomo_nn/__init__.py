@@ -12,7 +12,8 @@ exceptions in :mod:`pyomo_nn.errors`, IR layers in :mod:`pyomo_nn.ir`, objective
 import importlib
 import warnings
 
-from pyomo_nn import errors, ir, objectives
+# units: every layer kind's unit registers its entries in the stages' tables (docs/extending.md)
+from pyomo_nn import errors, ir, objectives, units  # noqa: F401  (units: imported for its registrations)
 from pyomo_nn.blocks import NetworkBlock
 from pyomo_nn.bounds import Bounds, compute_bounds
 from pyomo_nn.comparison import Comparison

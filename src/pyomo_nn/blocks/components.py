@@ -28,3 +28,10 @@ def constraint_rows(index: Iterable[Any], row: Callable[..., object]) -> pyo.Con
     ``row`` may return ``Constraint.Skip``."""
     members = list(index)
     return pyo.Constraint(members, rule={j: row(*j) if isinstance(j, tuple) else row(j) for j in members})
+
+
+def set_values(var: pyo.Var, values: np.ndarray) -> None:
+    """Set the values of the (non-fixed) members of an indexed Var from a full-length array."""
+    for index in var:
+        if not var[index].fixed:
+            var[index].set_value(float(values[index]), skip_validation=True)

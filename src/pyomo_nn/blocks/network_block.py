@@ -15,14 +15,23 @@ the constraints ``linear``, ``pre_activation``, ``active_bound``, ``inactive_bou
 Convolutional layers are encoded like dense ones, with only their non-zero terms: an affine
 layer (Dense, Conv2d, AvgPool2d, Elementwise, Add) read only by ReLUs is written straight into
 their constraints, any other gets variables ``<name>_values.y`` and equalities
-``<name>_values.affine``. Max pools get binaries (:mod:`pyomo_nn.blocks.max_pool`, under
-``layers[<maxpool name>]``); a Concat only joins the variables of its inputs.
+``<name>_values.affine``. Max pools get binaries (Fischetti & Jo, under
+``layers[<maxpool name>]``); a data-movement layer (Concat, Transpose, Slice, Pad) only
+re-arranges the variables of its inputs (a Pad's constant is a fixed variable
+``<name>_fill``).
+
+How each layer kind enters the block is its entry in :data:`BLOCK_STAGES`, registered by its
+unit in :mod:`pyomo_nn.units`: :class:`AffineStage` for the affine kinds, :data:`MOVED` for the
+data-movement kinds and :data:`ENCODED` for the piecewise kinds, which are written by the
+block's encoding (:mod:`pyomo_nn.blocks.encoding`: Big-M, whose ReLU and max-pool rows are in
+``units/relu.py`` and ``units/max_pool2d.py``).
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 import pyomo.environ as pyo
@@ -30,35 +39,17 @@ from pyomo.common.gc_manager import PauseGC
 from pyomo.core.base.block import ScalarBlock
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from pyomo_nn.blocks.components import bounded_var, constraint_rows
-from pyomo_nn.blocks.max_pool import MaxPoolEncoding, encode_max_pool, warm_start_max_pool
+from pyomo_nn.blocks.components import bounded_var, constraint_rows, set_values
+from pyomo_nn.blocks.encoding import DEFAULT_ENCODING, Encoded, Encoding, encoding_named
 from pyomo_nn.blocks.stats import LayerStats
 from pyomo_nn.bounds import Bounds
 from pyomo_nn.domains import InputDomain
 from pyomo_nn.errors import InvalidArgumentTypeError, ShapeMismatchError, UnboundedDomainError
-from pyomo_nn.ir import (
-    INPUT,
-    AffineLayer,
-    Concat,
-    MaxPool2d,
-    Network,
-    PiecewiseLayer,
-    ReLU,
-    SparseMatrix,
-)
-
-#: ``LayerStats.kind`` of each affine layer type.
-_AFFINE_KINDS = {
-    "Dense": "dense",
-    "Conv2d": "conv",
-    "AvgPool2d": "avgpool",
-    "Elementwise": "scale",
-    "Add": "add",
-}
+from pyomo_nn.ir import INPUT, AffineLayer, Layer, MovementLayer, Network, Role, SparseMatrix, StageTable
 
 
 @dataclass(frozen=True)
-class _LinearRows:
+class LinearRows:
     """Expressions ``matrix @ vars + offset`` (sparse rows) not yet given variables of their own."""
 
     matrix: SparseMatrix
@@ -66,17 +57,17 @@ class _LinearRows:
     vars: list
 
     @classmethod
-    def of_layer(cls, layer: AffineLayer, sources: list[list]) -> _LinearRows:
+    def of_layer(cls, layer: AffineLayer, sources: list[list]) -> LinearRows:
         """An affine layer's outputs over the variables of its inputs, one after another."""
         maps = [m if isinstance(m, SparseMatrix) else SparseMatrix.from_dense(m) for m in layer.linear_maps()]
         matrix = maps[0] if len(maps) == 1 else SparseMatrix.hstack(maps)
         return cls(matrix, layer.offset, [var for source in sources for var in source])
 
     @classmethod
-    def identity(cls, variables: list) -> _LinearRows:
+    def identity(cls, variables: list) -> LinearRows:
         return cls(SparseMatrix.identity(len(variables)), np.zeros(len(variables)), variables)
 
-    def __deepcopy__(self, memo: dict[int, object]) -> _LinearRows:
+    def __deepcopy__(self, memo: dict[int, object]) -> LinearRows:
         """A copy over the copied variables (``model.clone()``), sharing the constant arrays."""
         return replace(self, vars=copy.deepcopy(self.vars, memo))
 
@@ -89,6 +80,111 @@ class _LinearRows:
         )
 
 
+#: A tensor while the block is built: its variables, or linear expressions not yet given any.
+Tensor = list | LinearRows
+
+
+class BlockStage(Protocol):
+    """How one layer kind enters a :class:`NetworkBlock`.
+
+    ``build`` returns the layer's output (variables, or :class:`LinearRows`) from its inputs'
+    (``sources``, one per input) and the bounds of every tensor (``boxes``), adding what it
+    needs to ``block``. ``accepts_rows``: whether it may read an input as :class:`LinearRows`.
+    ``warm_start`` sets the variables it added from the numpy values of every tensor.
+    """
+
+    def accepts_rows(self, block: NetworkBlock, layer: Layer) -> bool: ...
+
+    def build(self, block: NetworkBlock, layer: Layer, sources: list[Tensor], boxes: dict) -> Tensor: ...
+
+    def warm_start(self, block: NetworkBlock, layer: Layer, values: dict[str, np.ndarray]) -> None: ...
+
+
+#: How each layer kind enters the block; registered per kind by :mod:`pyomo_nn.units`.
+BLOCK_STAGES: StageTable[BlockStage] = StageTable("MILP encoding")
+
+
+class AffineStage:
+    """An affine layer: written into its readers' rows when they all accept rows (and it is not
+    the output), else variables ``<name>_values.y`` (``outputs`` for the output layer) with
+    equalities ``affine``. ``kind`` names it in ``LayerStats``."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def accepts_rows(self, block: NetworkBlock, layer: Layer) -> bool:
+        return False
+
+    def build(self, block: NetworkBlock, layer: AffineLayer, sources: list[Tensor], boxes: dict) -> Tensor:
+        net = block.network
+        affine = LinearRows.of_layer(layer, [_as_vars(source) for source in sources])
+        readers = net.consumers(layer.name)
+        feeds_only_rows = all(BLOCK_STAGES.stage_for(c).accepts_rows(block, c) for c in readers)
+        final = layer.name == net.layers[-1].name
+        if final or not feeds_only_rows:
+            return block._affine_outputs(layer, affine, boxes[layer.name], final, self.kind)
+        return affine
+
+    def warm_start(self, block: NetworkBlock, layer: Layer, values: dict[str, np.ndarray]) -> None:
+        owner = block.component(f"{layer.name}_values")
+        if layer.name != block.network.layers[-1].name and owner is not None:
+            set_values(owner.y, values[layer.name])
+
+
+class _Encoded:
+    """A piecewise layer: written by the block's encoding into ``layers[<name>]``."""
+
+    def accepts_rows(self, block: NetworkBlock, layer: Layer) -> bool:
+        return block._encoding_of(layer).accepts_rows
+
+    def build(self, block: NetworkBlock, layer: Layer, sources: list[Tensor], boxes: dict) -> Tensor:
+        encoding = block._encoding_of(layer)
+        (source,) = sources
+        if encoding.accepts_rows:
+            source = source if isinstance(source, LinearRows) else LinearRows.identity(source)
+        else:
+            source = _as_vars(source)
+        outputs, encoded = encoding.encode(block.layers[layer.name], layer, source, *boxes[layer.inputs[0]])
+        block._encoded[layer.name] = encoded
+        block._stats.append(encoded.stats)
+        return outputs
+
+    def warm_start(self, block: NetworkBlock, layer: Layer, values: dict[str, np.ndarray]) -> None:
+        block._encoding_of(layer).warm_start(
+            block.layers[layer.name],
+            layer,
+            block._encoded[layer.name],
+            values[layer.inputs[0]],
+            values[layer.name],
+        )
+
+
+class _Moved:
+    """A data-movement layer: its inputs' variables, re-arranged; a fixed variable
+    ``<name>_fill`` stands for its constant where it pads."""
+
+    def accepts_rows(self, block: NetworkBlock, layer: Layer) -> bool:
+        return False
+
+    def build(self, block: NetworkBlock, layer: MovementLayer, sources: list[Tensor], boxes: dict) -> Tensor:
+        joined = [var for source in sources for var in _as_vars(source)]
+        gather = layer.gather(*(len(_as_vars(source)) for source in sources)).tolist()
+        if gather and min(gather) < 0:
+            fill = pyo.Var(bounds=(layer.fill, layer.fill), initialize=layer.fill)
+            block.add_component(f"{layer.name}_fill", fill)
+            fill.fix(layer.fill)
+            return [joined[i] if i >= 0 else fill for i in gather]
+        return [joined[i] for i in gather]
+
+    def warm_start(self, block: NetworkBlock, layer: Layer, values: dict[str, np.ndarray]) -> None:
+        return None
+
+
+#: The entries of the piecewise and the data-movement kinds.
+ENCODED = _Encoded()
+MOVED = _Moved()
+
+
 class NetworkBlock(ScalarBlock):
     """A Pyomo Block computing ``outputs = network(inputs)`` for inputs in the bounds' domain.
 
@@ -98,10 +194,17 @@ class NetworkBlock(ScalarBlock):
     bounds must then cover it, :meth:`Bounds.check_covers`).
 
     The block pickles and clones with its model: a clone shares the (immutable) network and
-    bounds and refers to its own variables.
+    bounds and refers to its own variables. ``encoding`` names how the piecewise layers (ReLU,
+    max pooling) are written (:data:`~pyomo_nn.blocks.encoding.ENCODINGS`; ``"bigm"``).
     """
 
-    def __init__(self, network: Network, bounds: Bounds, domain: InputDomain | None = None) -> None:
+    def __init__(
+        self,
+        network: Network,
+        bounds: Bounds,
+        domain: InputDomain | None = None,
+        encoding: str = DEFAULT_ENCODING,
+    ) -> None:
         super().__init__(concrete=True)
         if not isinstance(bounds, Bounds):
             raise InvalidArgumentTypeError(
@@ -112,9 +215,10 @@ class NetworkBlock(ScalarBlock):
         self._network = network
         self._bounds = bounds
         self._input_box = _input_box(network, bounds, domain)
+        encoding_named(encoding)
+        self._encoding_name = encoding
         self._stats: list[LayerStats] = []
-        self._pre_activations: dict[str, tuple[_LinearRows, np.ndarray, np.ndarray]] = {}
-        self._max_pools: dict[str, MaxPoolEncoding] = {}
+        self._encoded: dict[str, Encoded] = {}
         with PauseGC():  # millions of expression objects: collector passes would dominate the build
             self._build()
 
@@ -129,6 +233,16 @@ class NetworkBlock(ScalarBlock):
     @property
     def stats(self) -> tuple[LayerStats, ...]:
         return tuple(self._stats)
+
+    @property
+    def encoding(self) -> str:
+        """The name of the encoding of the piecewise layers (``"bigm"``)."""
+        return self._encoding_name
+
+    def _encoding_of(self, layer: Layer) -> Encoding:
+        """The block's encoding of piecewise ``layer`` (looked up, never stored: the block pickles
+        without the table)."""
+        return encoding_named(self._encoding_name).stage_for(layer)
 
     def input_box(self) -> tuple[np.ndarray, np.ndarray]:
         """The (lower, upper) bounds the block gave its inputs: the domain's box if one was
@@ -162,49 +276,26 @@ class NetworkBlock(ScalarBlock):
             else:
                 point[i] = centre[i] if x is None else np.ravel(x)[i]
         values = {name: array[0] for name, array in net.activations(point).items()}
-        _set(self.inputs, point)
+        set_values(self.inputs, point)
         for layer in net.layers:
-            if isinstance(layer, ReLU):
-                pre = values[layer.inputs[0]]
-                block = self.layers[layer.name]
-                _set(block.h, np.maximum(pre, 0.0))
-                _set(block.hbar, np.maximum(-pre, 0.0))
-                _set(block.z, (pre > 0).astype(float))
-            elif isinstance(layer, MaxPool2d):
-                encoding = self._max_pools[layer.name]
-                warm_start_max_pool(
-                    self.layers[layer.name], encoding, values[layer.input], values[layer.name]
-                )
-            elif layer.name != net.layers[-1].name and self.component(f"{layer.name}_values") is not None:
-                _set(self.component(f"{layer.name}_values").y, values[layer.name])
-        _set(self.outputs, values[net.layers[-1].name])
+            BLOCK_STAGES.stage_for(layer).warm_start(self, layer, values)
+        set_values(self.outputs, values[net.layers[-1].name])
 
     def pre_activation(self, layer_name: str, j: int) -> LinearExpression:
         """Pre-activation ``a_j`` of neuron j of ReLU layer ``layer_name`` as an expression:
         ``h - hbar`` for a split neuron, ``h`` for a stable active one, ``W h_prev + b`` for a
         dead one (whose ``h`` is fixed at 0)."""
-        pre, lower, upper = self._pre_activations[layer_name]
-        block = self.layers[layer_name]
-        if lower[j] >= 0:
-            return block.h[j]
-        if upper[j] <= 0:
-            return pre.expression(j)
-        return block.h[j] - block.hbar[j]
+        return self._encoded[layer_name].pre_activation(self.layers[layer_name], j)
 
     def pre_activation_bounds(self, layer_name: str) -> tuple[np.ndarray, np.ndarray]:
         """The (lower, upper) pre-activation bounds the block used for ReLU layer ``layer_name``."""
-        _, lower, upper = self._pre_activations[layer_name]
-        return lower, upper
+        encoded = self._encoded[layer_name]
+        return encoded.lower, encoded.upper
 
     def activation_state(self, layer_name: str, j: int) -> pyo.Var | int:
         """Whether neuron j of ReLU layer ``layer_name`` is active: its binary ``z`` if it is
         split, the constant 1 if it is stable active and 0 if it is dead."""
-        _, lower, upper = self._pre_activations[layer_name]
-        if lower[j] >= 0:
-            return 1
-        if upper[j] <= 0:
-            return 0
-        return self.layers[layer_name].z[j]
+        return self._encoded[layer_name].activation_state(self.layers[layer_name], j)
 
     def summary(self) -> str:
         """Per-layer table of neurons, stable/split counts and what was added."""
@@ -227,35 +318,19 @@ class NetworkBlock(ScalarBlock):
         boxes = bounds.tensor_boxes(net)
         n_in = net.input_size
         self.inputs = bounded_var(range(n_in), *self._input_box)
-        piecewise = [layer.name for layer in net.layers if isinstance(layer, PiecewiseLayer)]
+        piecewise = [layer.name for layer in net.layers if layer.role is Role.PIECEWISE]
         self.layers = pyo.Block(piecewise)
-        tensors: dict[str, list | _LinearRows] = {INPUT: [self.inputs[i] for i in range(n_in)]}
-        final = net.layers[-1].name
+        tensors: dict[str, Tensor] = {INPUT: [self.inputs[i] for i in range(n_in)]}
+        final = net.layers[-1]
         for layer in net.layers:
             sources = [tensors[name] for name in layer.inputs]
-            if isinstance(layer, AffineLayer):
-                affine = _LinearRows.of_layer(layer, [_as_vars(source) for source in sources])
-                feeds_only_relus = all(isinstance(c, ReLU) for c in net.consumers(layer.name))
-                if layer.name == final or not feeds_only_relus:
-                    tensors[layer.name] = self._affine_outputs(
-                        layer, affine, boxes[layer.name], layer.name == final
-                    )
-                else:
-                    tensors[layer.name] = affine
-            elif isinstance(layer, ReLU):
-                tensors[layer.name] = self._relu(layer, sources[0], *boxes[layer.input])
-            elif isinstance(layer, MaxPool2d):
-                tensors[layer.name], encoding = encode_max_pool(
-                    self.layers[layer.name], layer, _as_vars(sources[0]), *boxes[layer.input]
-                )
-                self._max_pools[layer.name] = encoding
-                self._stats.append(encoding.stats)
-            elif isinstance(layer, Concat):
-                tensors[layer.name] = [var for source in sources for var in _as_vars(source)]
-        if not isinstance(net.layers[-1], AffineLayer):
-            self._copy_to_outputs(tensors[final], boxes[final])
+            tensors[layer.name] = BLOCK_STAGES.stage_for(layer).build(self, layer, sources, boxes)
+        if final.role is not Role.AFFINE:
+            self._copy_to_outputs(_as_vars(tensors[final.name]), boxes[final.name])
 
-    def _affine_outputs(self, layer: AffineLayer, affine: _LinearRows, box: tuple, is_output: bool) -> list:
+    def _affine_outputs(
+        self, layer: AffineLayer, affine: LinearRows, box: tuple, is_output: bool, kind: str
+    ) -> list:
         n = box[0].size
         var = bounded_var(range(n), *box)
         if is_output:
@@ -266,40 +341,8 @@ class NetworkBlock(ScalarBlock):
             self.add_component(f"{layer.name}_values", owner)
             owner.y = var
         owner.affine = constraint_rows(range(n), lambda k: (0.0, affine.expression(k) - var[k], 0.0))
-        self._stats.append(LayerStats(layer.name, _AFFINE_KINDS[type(layer).__name__], n, 0, 0, 0, n, n))
+        self._stats.append(LayerStats(layer.name, kind, n, 0, 0, 0, n, n))
         return [var[k] for k in range(n)]
-
-    def _relu(self, layer: ReLU, source: list | _LinearRows, lower: np.ndarray, upper: np.ndarray) -> list:
-        block = self.layers[layer.name]
-        pre = source if isinstance(source, _LinearRows) else _LinearRows.identity(source)
-        self._pre_activations[layer.name] = (pre, lower, upper)
-        n = lower.size
-        active = np.flatnonzero(lower >= 0).tolist()
-        dead = np.flatnonzero(upper <= 0).tolist()
-        split = np.flatnonzero((lower < 0) & (upper > 0)).tolist()
-        block.h = bounded_var(range(n), np.zeros(n), np.maximum(upper, 0.0))
-        for j in dead:
-            block.h[j].fix(0.0)
-        block.linear = constraint_rows(active, lambda j: (0.0, pre.expression(j) - block.h[j], 0.0))
-        block.hbar = bounded_var(split, np.zeros(n), -lower)
-        block.z = pyo.Var(split, domain=pyo.Binary)
-        block.pre_activation = constraint_rows(
-            split, lambda j: (0.0, pre.expression(j) - block.h[j] + block.hbar[j], 0.0)
-        )
-        block.active_bound = constraint_rows(
-            split, lambda j: block.h[j] - float(upper[j]) * block.z[j] <= 0.0
-        )
-        block.inactive_bound = constraint_rows(
-            split, lambda j: block.hbar[j] + float(lower[j]) * (1 - block.z[j]) <= 0.0
-        )
-        variables = n - len(dead) + 2 * len(split)
-        constraints = len(active) + 3 * len(split)
-        self._stats.append(
-            LayerStats(
-                layer.name, "relu", n, len(active), len(dead), len(split), variables, constraints, len(split)
-            )
-        )
-        return [block.h[j] for j in range(n)]
 
     def _copy_to_outputs(self, values: list, box: tuple) -> None:
         self.outputs = bounded_var(range(len(values)), *box)
@@ -324,17 +367,10 @@ def _input_box(network: Network, bounds: Bounds, domain: InputDomain | None) -> 
     return np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
 
 
-def _as_vars(source: list | _LinearRows) -> list:
-    if isinstance(source, _LinearRows):
+def _as_vars(source: Tensor) -> list:
+    if isinstance(source, LinearRows):
         raise ShapeMismatchError("internal: a layer reads another layer's un-materialised output")
     return source
-
-
-def _set(var: pyo.Var, values: np.ndarray) -> None:
-    """Set the values of the (non-fixed) members of an indexed Var from a full-length array."""
-    for index in var:
-        if not var[index].fixed:
-            var[index].set_value(float(values[index]), skip_validation=True)
 
 
 def _values(var: pyo.Var, size: int) -> np.ndarray:

@@ -10,9 +10,11 @@ so this reaches LP quality at a fraction of its cost.
 
 The gradient is computed by hand: the bound of rows ``C`` is built backwards
 (``C W_k``, the ReLU relaxation ``C * D`` with ``D`` the lower or upper slope by sign), and
-the derivative flows forward again from the minimising input corner. This covers networks
-that are a chain of Dense and ReLU layers (MLPs, and MLPs followed by property rows); other
-graphs are refused with a clear error.
+the derivative flows forward again from the minimising input corner. Each kind's part of
+this (:class:`AlphaStep`) is registered in :data:`ALPHA_STEPS` by its unit in
+:mod:`pyomo_nn.units`: Dense and ReLU, so this covers networks that are a chain of Dense and
+ReLU layers (MLPs, and MLPs followed by property rows); other graphs are refused with a
+clear error.
 
 Target layers are processed in order, each using the optimised bounds of the layers before
 it; only neurons whose bounds matter to the encoding are optimised (split ReLU inputs, and
@@ -21,12 +23,14 @@ every neuron of a layer not read by a ReLU).
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import numpy as np
 
 from pyomo_nn.bounds.container import widen
-from pyomo_nn.bounds.symbolic import relu_relaxation, symbolic_bounds
+from pyomo_nn.bounds.symbolic import symbolic_bounds
 from pyomo_nn.errors import UnsupportedNetworkError
-from pyomo_nn.ir import INPUT, Dense, Layer, Network, ReLU
+from pyomo_nn.ir import INPUT, Layer, Network, Role, StageTable
 from pyomo_nn.tolerances import SYMBOLIC_ROUNDING
 
 #: Gradient steps per target layer; alpha-CROWN's bounds stop improving after a few tens.
@@ -46,8 +50,40 @@ NEURON_CHUNK = 512
 #: A (lower, upper) pair of arrays (not the input domain pyomo_nn.Box).
 Interval = tuple[np.ndarray, np.ndarray]
 
-#: One layer of a Dense/ReLU chain.
-Step = Dense | ReLU
+
+class AlphaStep(Protocol):
+    """A kind's part in the optimised bound of rows ``C`` over a chain of layers: walked
+    backwards for the bound, forwards for its gradient with respect to the slopes.
+
+    ``relaxation`` gives a relaxed kind's per-row parameters (an object with an ``alpha``
+    array, rows x neurons, optimised in [0, 1]) over its input box; an exact kind returns None.
+    """
+
+    def relaxation(self, lower: np.ndarray, upper: np.ndarray, rows: int) -> Any | None: ...
+
+    def target_rows(self, layer: Layer, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(coefficients over the layer's input, constants) of neurons ``rows`` of a bounded layer."""
+        ...
+
+    def backward(
+        self, layer: Layer, current: np.ndarray, relaxation: Any | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+        """(coefficients over the layer's input, constant per row, magnitude of its terms, what
+        :meth:`forward` needs) for coefficients ``current`` over its output."""
+        ...
+
+    def forward(
+        self, layer: Layer, gradient: np.ndarray, before: np.ndarray, saved: Any, relaxation: Any | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(gradient of the bound with respect to the layer's output, with respect to its
+        slopes or None); ``gradient`` is with respect to its input, ``before`` the coefficients
+        :meth:`backward` was given."""
+        ...
+
+
+#: Kinds alpha takes, registered by :mod:`pyomo_nn.units` (Dense and ReLU); optional: a
+#: network with any other kind is refused.
+ALPHA_STEPS: StageTable[AlphaStep] = StageTable("alpha bounds", required=False)
 
 
 def alpha_bounds(network: Network, lower: np.ndarray, upper: np.ndarray) -> list[Interval]:
@@ -58,12 +94,12 @@ def alpha_bounds(network: Network, lower: np.ndarray, upper: np.ndarray) -> list
     relu_boxes: dict[int, Interval] = {}
     affine_index = 0
     for position, step in enumerate(steps):
-        if isinstance(step, ReLU):
+        if step.role is Role.PIECEWISE:
             relu_boxes[position] = result[affine_index - 1] if affine_index else (lower, upper)
             continue
-        if any(isinstance(s, ReLU) for s in steps[:position]):
+        if any(s.role is Role.PIECEWISE for s in steps[:position]):
             lo, hi = result[affine_index]
-            feeds_relu = position + 1 < len(steps) and isinstance(steps[position + 1], ReLU)
+            feeds_relu = position + 1 < len(steps) and steps[position + 1].role is Role.PIECEWISE
             rows = np.flatnonzero((lo < 0) & (hi > 0)) if feeds_relu else np.arange(lo.size)
             if rows.size:
                 new_lo, new_hi = widen(*_optimised_bounds(steps, position, rows, relu_boxes, lower, upper))
@@ -75,48 +111,51 @@ def alpha_bounds(network: Network, lower: np.ndarray, upper: np.ndarray) -> list
 
 
 def supports_alpha(network: Network) -> bool:
-    """Whether ``network`` is a chain of Dense and ReLU layers (what :func:`alpha_bounds` takes)."""
+    """Whether ``network`` is a chain of the kinds of :data:`ALPHA_STEPS` (Dense and ReLU),
+    what :func:`alpha_bounds` takes."""
     return _first_unsupported(network) is None
 
 
 def _first_unsupported(network: Network) -> Layer | None:
-    """The first layer that breaks the Dense/ReLU chain (a ReLU must read the input or a
-    Dense layer), or None."""
+    """The first layer that breaks the chain (a layer of another kind, one that reads anything
+    but the layer before it, or a relaxed layer reading another: a ReLU must read the input or
+    a Dense layer), or None."""
     previous: Layer | None = None
     for layer in network.layers:
         expected = INPUT if previous is None else previous.name
-        if layer.inputs != (expected,) or not isinstance(layer, Dense | ReLU):
+        if layer.inputs != (expected,) or type(layer) not in ALPHA_STEPS:
             return layer
-        if isinstance(layer, ReLU) and isinstance(previous, ReLU):
+        if layer.role is Role.PIECEWISE and previous is not None and previous.role is Role.PIECEWISE:
             return layer
         previous = layer
     return None
 
 
-def _chain(network: Network) -> list[Step]:
-    """The network's layers, checked to form a Dense/ReLU chain (else a clear error)."""
+def _chain(network: Network) -> list[Layer]:
+    """The network's layers, checked to form a chain alpha takes (else a clear error)."""
     layer = _first_unsupported(network)
     if layer is not None:
+        names = [kind.__name__ for kind in ALPHA_STEPS.kinds()]
+        kinds = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
         raise UnsupportedNetworkError(
-            f"bound method 'alpha' supports chains of Dense and ReLU layers; layer "
+            f"bound method 'alpha' supports chains of {kinds} layers; layer "
             f"{layer.name!r} ({type(layer).__name__}) is not one; use method='symbolic' or 'lp'"
         )
     return list(network.layers)
 
 
 def _optimised_bounds(
-    steps: list[Step],
+    steps: list[Layer],
     position: int,
     rows: np.ndarray,
     relu_boxes: dict[int, Interval],
     lower: np.ndarray,
     upper: np.ndarray,
 ) -> Interval:
-    """(lower, upper) of the ``rows`` neurons of the Dense step at ``position``: the upper
+    """(lower, upper) of the ``rows`` neurons of the bounded step at ``position``: the upper
     bound is minus the lower bound of the negated row."""
     target = steps[position]
-    weight = target.weight[rows]
-    bias = target.bias[rows]
+    weight, bias = ALPHA_STEPS.stage_for(target).target_rows(target, rows)
     lows = np.empty(rows.size)
     ups = np.empty(rows.size)
     for start in range(0, rows.size, NEURON_CHUNK):
@@ -130,7 +169,7 @@ def _optimised_bounds(
 
 
 def _maximised_lower_bound(
-    steps: list[Step],
+    steps: list[Layer],
     coefficients: np.ndarray,
     constants: np.ndarray,
     relu_boxes: dict[int, Interval],
@@ -140,7 +179,9 @@ def _maximised_lower_bound(
     """Best lower bound of ``coefficients @ steps(x) + constants`` over the input box found
     by Adam on the slopes of the split ReLUs (each row its own slopes)."""
     relaxations = {
-        p: _ReluRelaxation(*relu_boxes[p], coefficients.shape[0]) for p in relu_boxes if p < len(steps)
+        p: ALPHA_STEPS.stage_for(steps[p]).relaxation(*relu_boxes[p], coefficients.shape[0])
+        for p in relu_boxes
+        if p < len(steps)
     }
     moments = {p: (np.zeros_like(r.alpha), np.zeros_like(r.alpha)) for p, r in relaxations.items()}
     best = np.full(coefficients.shape[0], -np.inf)
@@ -162,62 +203,37 @@ def _maximised_lower_bound(
     return best
 
 
-class _ReluRelaxation:
-    """Triangle relaxation of one ReLU layer over the box of its input, with per-row lower
-    slopes ``alpha`` (rows x neurons) for the split neurons, started at DeepPoly's choice."""
-
-    def __init__(self, lower: np.ndarray, upper: np.ndarray, rows: int) -> None:
-        self.split = (lower < 0) & (upper > 0)
-        self.upper_slope, self.upper_intercept, start = relu_relaxation(lower, upper)
-        self.alpha = np.tile(start, (rows, 1))
-
-    def lower_slope(self) -> np.ndarray:
-        return np.where(self.split, self.alpha, self.upper_slope)
-
-
 def _bound_and_gradients(
-    steps: list[Step],
+    steps: list[Layer],
     coefficients: np.ndarray,
     constants: np.ndarray,
-    relaxations: dict[int, _ReluRelaxation],
+    relaxations: dict[int, Any],
     lower: np.ndarray,
     upper: np.ndarray,
 ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     """Valid lower bound per row (after the rounding margin) and its gradient w.r.t. each
-    ReLU layer's slopes."""
+    relaxed layer's slopes."""
     current = coefficients
     constant = constants.copy()
     magnitude = np.abs(constants)
     widest = coefficients.shape[1]
-    saved: list[tuple[int, np.ndarray, np.ndarray]] = []
+    entries = [ALPHA_STEPS.stage_for(step) for step in steps]
+    saved: list[tuple[int, np.ndarray, Any]] = []
     for p in range(len(steps) - 1, -1, -1):
-        step = steps[p]
-        if isinstance(step, ReLU):
-            relaxation = relaxations[p]
-            slopes = np.where(current >= 0, relaxation.lower_slope(), relaxation.upper_slope)
-            negative = np.minimum(current, 0.0)
-            constant += negative @ relaxation.upper_intercept
-            magnitude += np.abs(negative) @ relaxation.upper_intercept
-            saved.append((p, current, slopes))
-            current = current * slopes
-        else:
-            constant += current @ step.bias
-            magnitude += np.abs(current) @ np.abs(step.bias)
-            saved.append((p, current, None))
-            current = current @ step.weight
-            widest = max(widest, current.shape[1])
+        before = current
+        current, shift, size, kept = entries[p].backward(steps[p], current, relaxations.get(p))
+        constant += shift
+        magnitude += size
+        saved.append((p, before, kept))
+        widest = max(widest, current.shape[1])
     corner = np.where(current > 0, lower, upper)
     value = constant + np.einsum("ij,ij->i", current, corner)
     magnitude += np.abs(current) @ np.maximum(np.abs(lower), np.abs(upper))
     value -= SYMBOLIC_ROUNDING * magnitude * (max(widest, lower.size) + 1)
     gradients = {}
     gradient = np.broadcast_to(corner, current.shape)
-    for p, before, slopes in reversed(saved):
-        step = steps[p]
-        if slopes is None:
-            gradient = gradient @ step.weight.T + step.bias
-        else:
-            relaxation = relaxations[p]
-            gradients[p] = np.where(relaxation.split & (before >= 0), before * gradient, 0.0)
-            gradient = gradient * slopes + (before < 0) * relaxation.upper_intercept
+    for p, before, kept in reversed(saved):
+        gradient, slopes = entries[p].forward(steps[p], gradient, before, kept, relaxations.get(p))
+        if slopes is not None:
+            gradients[p] = slopes
     return value, gradients

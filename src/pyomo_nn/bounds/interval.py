@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pyomo_nn.bounds.container import widen
-from pyomo_nn.ir import INPUT, AffineLayer, Network, interval_image
+from pyomo_nn.ir import INPUT, Network, Role, interval_image
 
 
 def interval_bounds(
@@ -17,7 +17,7 @@ def interval_bounds(
     result = []
     for layer in network.layers:
         image = interval_image(layer, boxes)
-        if isinstance(layer, AffineLayer):
+        if layer.role is Role.AFFINE:
             image = widen(*image)
             result.append(image)
         boxes[layer.name] = image

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from pyomo_nn.bounds.container import widen
-from pyomo_nn.ir import INPUT, AffineLayer, Network, SparseMatrix
+from pyomo_nn.ir import INPUT, AffineLayer, Layer, MovementLayer, Network, Role, SparseMatrix, StageTable
+
+#: ``magnitude(layer, incoming)``: a bound on ``max |value|`` of the layer's output from those of
+#: its inputs (``incoming``, one per input). Registered per kind by :mod:`pyomo_nn.units`.
+MAGNITUDE: StageTable[Callable[[Layer, list[float]], float]] = StageTable("naive bounds")
 
 
 def naive_bounds(
@@ -22,16 +28,29 @@ def naive_bounds(
     result = []
     for layer in network.layers:
         incoming = [magnitude[source] for source in layer.inputs]
-        if isinstance(layer, AffineLayer):
-            terms = zip(layer.linear_maps(), incoming, strict=True)
-            bound = sum(_induced_norm(matrix) * size for matrix, size in terms)
-            bound += float(np.max(np.abs(layer.offset), initial=0.0))
+        bound = MAGNITUDE.stage_for(layer)(layer, incoming)
+        if layer.role is Role.AFFINE:
             size = network.sizes[layer.name]
             result.append(widen(np.full(size, -bound), np.full(size, bound)))
-            magnitude[layer.name] = bound
-        else:
-            magnitude[layer.name] = max(incoming)
+        magnitude[layer.name] = bound
     return result
+
+
+def affine_magnitude(layer: AffineLayer, incoming: list[float]) -> float:
+    """``sum_k ||M_k||_inf * |x_k| + ||offset||_inf`` (thesis Prop. 2.1/2.2)."""
+    terms = zip(layer.linear_maps(), incoming, strict=True)
+    bound = sum(_induced_norm(matrix) * size for matrix, size in terms)
+    return bound + float(np.max(np.abs(layer.offset), initial=0.0))
+
+
+def largest_input(layer: Layer, incoming: list[float]) -> float:
+    """For layers whose outputs are no larger than their inputs (ReLU, max pooling)."""
+    return max(incoming)
+
+
+def movement_magnitude(layer: MovementLayer, incoming: list[float]) -> float:
+    """Copied values keep their bound; a constant ``fill`` (padding) adds its own."""
+    return max([*incoming, abs(layer.fill)]) if layer.fill else max(incoming)
 
 
 def _induced_norm(matrix: np.ndarray | SparseMatrix) -> float:

@@ -11,18 +11,21 @@ relaxation: the triangle relaxation), ``h = a`` for stable active neurons, ``h =
 ones. An affine layer read only by ReLUs is written into their rows; any other gets columns
 and equality rows. A max pool gets Fischetti & Jo's rows (``y >= x_i``,
 ``y <= x_i + (U - L_i)(1 - d_i)``, ``sum d_i = 1``) for its undecided windows and ``y = x_lead``
-for the decided ones; a Concat joins its inputs' columns. The objective is a row of the
-target layer, maximised and minimised per neuron (thesis Algorithm 3; ``relax=1`` is the LP,
-``relax=0`` the MILP).
+for the decided ones; a data-movement layer (Concat, Transpose, Slice, Pad) reuses the columns
+of the values it copies. Each kind's rows are its entry in :data:`LP_ROWS`, registered by its
+unit in :mod:`pyomo_nn.units` (the ReLU's and the max pool's rows live there). The objective is
+a row of the target layer, maximised and minimised per neuron (thesis Algorithm 3;
+``relax=1`` is the LP, ``relax=0`` the MILP).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from pyomo_nn.ir import INPUT, AffineLayer, Concat, Layer, MaxPool2d, Network, ReLU, SparseMatrix
+from pyomo_nn.ir import INPUT, AffineLayer, Layer, MovementLayer, Network, SparseMatrix, StageTable
 
 #: A (lower, upper) pair of arrays (not the input domain pyomo_nn.Box).
 Interval = tuple[np.ndarray, np.ndarray]
@@ -56,12 +59,61 @@ class LayerProblem:
 
 
 @dataclass(frozen=True)
-class _Pending:
+class Pending:
     """Pre-activations ``matrix @ columns + offset`` not given columns of their own (``matrix``
     indexes the problem's columns)."""
 
     matrix: SparseMatrix
     offset: np.ndarray
+
+
+class LpRows(Protocol):
+    """A kind's rows in the relaxation. ``add`` encodes ``layer`` (its inputs are in
+    ``builder.tensors``) and returns its output's columns, or :class:`Pending` rows for an affine
+    layer whose readers all take those (``reads_rows``: the ReLU writes its pre-activation into
+    its own rows, as the block does)."""
+
+    reads_rows: bool
+
+    def add(self, builder: RelaxationBuilder, layer: Layer) -> np.ndarray | Pending: ...
+
+
+#: How each layer kind enters the relaxation; registered per kind by :mod:`pyomo_nn.units`.
+LP_ROWS: StageTable[LpRows] = StageTable("LP relaxation")
+
+
+class _AffineRows:
+    """An affine layer: pending rows when every reader takes them, else columns ``y`` and
+    rows ``y - M x = offset``."""
+
+    reads_rows = False
+
+    def add(self, builder: RelaxationBuilder, layer: AffineLayer) -> np.ndarray | Pending:
+        matrix = _over_columns(layer, [builder.input_columns(name) for name in layer.inputs])
+        readers = [c for c in builder.network.consumers(layer.name) if c.name in builder.needed]
+        if readers and all(LP_ROWS.stage_for(c).reads_rows for c in readers):
+            return Pending(matrix, layer.offset)
+        return builder.affine(matrix, layer.offset, builder.boxes[layer.name])
+
+
+class _MovementColumns:
+    """A data-movement layer: the columns of the values it copies (a column fixed at the
+    constant where it pads). No rows."""
+
+    reads_rows = False
+
+    def add(self, builder: RelaxationBuilder, layer: MovementLayer) -> np.ndarray:
+        joined = np.concatenate([builder.input_columns(name) for name in layer.inputs])
+        gather = layer.gather(*(builder.network.sizes[name] for name in layer.inputs))
+        if gather.size and gather.min() < 0:
+            constant = builder.columns(np.array([layer.fill]), np.array([layer.fill]))
+            return np.where(gather >= 0, joined[np.maximum(gather, 0)], constant[0])
+        return joined[gather]
+
+
+#: The entries of the affine and the data-movement kinds.
+AFFINE_ROWS = _AffineRows()
+MOVEMENT_COLUMNS = _MovementColumns()
 
 
 def layer_problem(
@@ -73,15 +125,14 @@ def layer_problem(
     """The relaxation of every layer ``target`` depends on, with objective rows of ``target``.
 
     ``boxes`` holds valid bounds of every tensor of the network (the input's box included)."""
-    builder = _Builder(integer)
-    tensors: dict[str, np.ndarray | _Pending] = {INPUT: builder.columns(*boxes[INPUT])}
-    needed = _ancestors(network, target)
+    builder = RelaxationBuilder(network, boxes, integer, _ancestors(network, target))
+    builder.tensors[INPUT] = builder.columns(*boxes[INPUT])
     for layer in network.layers:
         if layer.name == target.name:
             break
-        if layer.name in needed:
-            tensors[layer.name] = builder.add_layer(network, layer, tensors, boxes, needed)
-    objective = _over_columns(target, [_as_columns(tensors[name]) for name in target.inputs])
+        if layer.name in builder.needed:
+            builder.tensors[layer.name] = LP_ROWS.stage_for(layer).add(builder, layer)
+    objective = _over_columns(target, [builder.input_columns(name) for name in target.inputs])
     return builder.problem(objective, target.offset)
 
 
@@ -108,13 +159,13 @@ def _over_columns(layer: AffineLayer, sources: list[np.ndarray]) -> SparseMatrix
     )
 
 
-def _as_columns(tensor: np.ndarray | _Pending) -> np.ndarray:
-    if isinstance(tensor, _Pending):
+def _as_columns(tensor: np.ndarray | Pending) -> np.ndarray:
+    if isinstance(tensor, Pending):
         raise ValueError("internal: a layer reads another layer's pending pre-activations")
     return tensor
 
 
-def _entries(matrix: SparseMatrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def entries(matrix: SparseMatrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(position in ``rows``, column, value) of every entry of the chosen rows, row by row."""
     counts = matrix.indptr[rows + 1] - matrix.indptr[rows]
     local = np.repeat(np.arange(rows.size), counts)
@@ -124,10 +175,16 @@ def _entries(matrix: SparseMatrix, rows: np.ndarray) -> tuple[np.ndarray, np.nda
     return local, matrix.indices[picked], matrix.data[picked]
 
 
-class _Builder:
-    """Collects columns and COO rows, then hands out the CSR problem."""
+class RelaxationBuilder:
+    """Collects columns and COO rows, then hands out the CSR problem. ``tensors`` holds the
+    columns (or :class:`Pending` rows) of every tensor encoded so far, ``boxes`` valid bounds of
+    every tensor, ``needed`` the layers the target depends on."""
 
-    def __init__(self, integer: bool) -> None:
+    def __init__(self, network: Network, boxes: dict[str, Interval], integer: bool, needed: set[str]) -> None:
+        self.network = network
+        self.boxes = boxes
+        self.needed = needed
+        self.tensors: dict[str, np.ndarray | Pending] = {}
         self.integer = integer
         self.column_lower: list[np.ndarray] = []
         self.column_upper: list[np.ndarray] = []
@@ -147,6 +204,15 @@ class _Builder:
             self.integer_columns.append(indices)
         return indices
 
+    def input_columns(self, name: str) -> np.ndarray:
+        """The columns of tensor ``name`` (which must have columns, not pending rows)."""
+        return _as_columns(self.tensors[name])
+
+    def pre_activations(self, name: str) -> Pending:
+        """Tensor ``name`` as rows over the columns: its pending rows, or the identity on its columns."""
+        tensor = self.tensors[name]
+        return tensor if isinstance(tensor, Pending) else _identity(tensor)
+
     def rows(
         self, parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], lower: np.ndarray, upper: np.ndarray
     ) -> None:
@@ -158,97 +224,12 @@ class _Builder:
         self.row_lower.append(lower)
         self.row_upper.append(upper)
 
-    def add_layer(
-        self,
-        network: Network,
-        layer: Layer,
-        tensors: dict[str, np.ndarray | _Pending],
-        boxes: dict[str, Interval],
-        needed: set[str],
-    ) -> np.ndarray | _Pending:
-        """Encode ``layer``; returns its output's columns (or pending rows)."""
-        if isinstance(layer, AffineLayer):
-            matrix = _over_columns(layer, [_as_columns(tensors[name]) for name in layer.inputs])
-            readers = [c for c in network.consumers(layer.name) if c.name in needed]
-            if readers and all(isinstance(c, ReLU) for c in readers):
-                return _Pending(matrix, layer.offset)
-            return self._affine(matrix, layer.offset, boxes[layer.name])
-        if isinstance(layer, ReLU):
-            source = tensors[layer.input]
-            pending = source if isinstance(source, _Pending) else _identity(source)
-            return self._relu(pending, *boxes[layer.input])
-        if isinstance(layer, MaxPool2d):
-            return self._max_pool(
-                layer, _as_columns(tensors[layer.input]), boxes[layer.input], boxes[layer.name]
-            )
-        if isinstance(layer, Concat):
-            return np.concatenate([_as_columns(tensors[name]) for name in layer.inputs])
-        raise TypeError(f"internal: no relaxation for layer type {type(layer).__name__}")
-
-    def _affine(self, matrix: SparseMatrix, offset: np.ndarray, box: Interval) -> np.ndarray:
+    def affine(self, matrix: SparseMatrix, offset: np.ndarray, box: Interval) -> np.ndarray:
         """Columns ``y`` with rows ``y - M x = offset``."""
         y = self.columns(*box)
         everything = np.arange(y.size)
-        local, columns, values = _entries(matrix, everything)
+        local, columns, values = entries(matrix, everything)
         self.rows([(everything, y, np.ones(y.size)), (local, columns, -values)], offset, offset)
-        return y
-
-    def _relu(self, pre: _Pending, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-        n = lower.size
-        h = self.columns(np.zeros(n), np.maximum(upper, 0.0))
-        active = np.flatnonzero(lower >= 0)
-        split = np.flatnonzero((lower < 0) & (upper > 0))
-        z = self.columns(np.zeros(split.size), np.ones(split.size), binary=True)
-        offset = pre.offset
-        # h - a = 0 (active), h - a >= 0 (split), h - a - L z <= -L (split), with a = M x + offset
-        for neurons, lo_side, hi_side, z_coefficient in (
-            (active, offset[active], offset[active], None),
-            (split, offset[split], np.full(split.size, np.inf), None),
-            (split, np.full(split.size, -np.inf), offset[split] - lower[split], -lower[split]),
-        ):
-            local, columns, values = _entries(pre.matrix, neurons)
-            parts = [(np.arange(neurons.size), h[neurons], np.ones(neurons.size)), (local, columns, -values)]
-            if z_coefficient is not None:
-                parts.append((np.arange(neurons.size), z, z_coefficient))
-            self.rows(parts, lo_side, hi_side)
-        # h - U z <= 0 (split)
-        self.rows(
-            [
-                (
-                    np.repeat(np.arange(split.size), 2),
-                    np.ravel(np.column_stack([h[split], z])),
-                    np.ravel(np.column_stack([np.ones(split.size), -upper[split]])),
-                )
-            ],
-            np.full(split.size, -np.inf),
-            np.zeros(split.size),
-        )
-        return h
-
-    def _max_pool(self, layer: MaxPool2d, x: np.ndarray, in_box: Interval, out_box: Interval) -> np.ndarray:
-        candidates = layer.candidates(*in_box)
-        y = self.columns(*out_box)
-        decided = np.flatnonzero(candidates.decided)
-        window, slot = np.nonzero(candidates.candidate & ~candidates.decided[:, None])
-        inputs = candidates.windows[window, slot]
-        d = self.columns(np.zeros(window.size), np.ones(window.size), binary=True)
-        big_m = candidates.upper[window] - in_box[0][inputs]
-        pairs = np.arange(window.size)
-        # y - x_lead = 0 (decided); y - x_i >= 0; y - x_i + M d <= M; sum d = 1 (undecided)
-        count = np.arange(decided.size)
-        self.rows(
-            [
-                (count, y[decided], np.ones(decided.size)),
-                (count, x[candidates.leader[decided]], -np.ones(decided.size)),
-            ],
-            np.zeros(decided.size),
-            np.zeros(decided.size),
-        )
-        above = [(pairs, y[window], np.ones(pairs.size)), (pairs, x[inputs], -np.ones(pairs.size))]
-        self.rows(above, np.zeros(pairs.size), np.full(pairs.size, np.inf))
-        self.rows([*above, (pairs, d, big_m)], np.full(pairs.size, -np.inf), big_m)
-        undecided, position = np.unique(window, return_inverse=True)
-        self.rows([(position, d, np.ones(pairs.size))], np.ones(undecided.size), np.ones(undecided.size))
         return y
 
     def problem(self, objective: SparseMatrix, offsets: np.ndarray) -> LayerProblem:
@@ -276,9 +257,9 @@ class _Builder:
         )
 
 
-def _identity(columns: np.ndarray) -> _Pending:
+def _identity(columns: np.ndarray) -> Pending:
     n = columns.size
-    return _Pending(
+    return Pending(
         SparseMatrix(np.arange(n + 1), columns, np.ones(n), (n, int(columns.max(initial=-1)) + 1)),
         np.zeros(n),
     )

@@ -3,7 +3,8 @@
 For each affine layer, its outputs are written as linear functions of the input by walking
 the graph backwards in reverse topological order. Every tensor collects the coefficients of
 all its readers before it is passed on (a residual block's input gets both the skip and the
-branch), then each layer type replaces its output by its input:
+branch), then the layer's kind replaces its output by its inputs (the kind's step in
+:data:`BACK_SUBSTITUTION`, registered by its unit in :mod:`pyomo_nn.units`):
 
 * affine layers (Dense, Conv2d, AvgPool2d, Elementwise, Add) by their linear maps;
 * a ReLU with bounds ``l < 0 < u`` by its triangle relaxation (upper line
@@ -11,8 +12,9 @@ branch), then each layer type replaces its output by its input:
   as DeepPoly chooses), picking the upper or lower line by the sign of each coefficient;
 * a max pool by ``y >= x_lead`` (the input with the largest lower bound) and an upper
   bound that is ``x_lead`` when the window is decided, else a constant or a linear function
-  of the window (see :func:`_max_pool_relaxation`);
-* a Concat by splitting the coefficients between its inputs.
+  of the window (see :mod:`pyomo_nn.units.max_pool2d`);
+* a data-movement layer (Concat, Transpose, Slice, Pad) by moving each coefficient to the
+  value it copies (a padding constant's into the constant).
 
 The linear function is then maximised/minimised exactly over the input box and intersected
 with interval arithmetic, so it is never looser. Coefficients stay sparse while they are
@@ -22,13 +24,15 @@ conv layer's bounds never need a dense (neurons x neurons) matrix.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import scipy.sparse as sp
 
 from pyomo_nn.bounds import coefficients as coef
 from pyomo_nn.bounds.coefficients import Coefficients
 from pyomo_nn.bounds.container import widen
-from pyomo_nn.ir import INPUT, AffineLayer, Concat, MaxPool2d, Network, ReLU, interval_image
+from pyomo_nn.ir import INPUT, AffineLayer, Layer, MovementLayer, Network, Role, StageTable, interval_image
 from pyomo_nn.tolerances import SYMBOLIC_ROUNDING
 
 #: Target neurons are back-substituted in chunks of at most this many coefficients per tensor.
@@ -55,7 +59,7 @@ def symbolic_bounds(
     result = []
     for index, layer in enumerate(network.layers):
         interval_lo, interval_hi = interval_image(layer, boxes)
-        if isinstance(layer, AffineLayer):
+        if layer.role is Role.AFFINE:
             sym_lo, sym_hi = _layer_bounds(network, index, boxes, maps)
             lo, hi = widen(np.maximum(interval_lo, sym_lo), np.minimum(interval_hi, sym_hi))
             if layer.name in known:
@@ -82,63 +86,110 @@ def _layer_bounds(
     return lower, upper
 
 
-def relu_relaxation(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per neuron: (upper slope, upper intercept, lower slope) of the ReLU's linear bounds
-    (DeepPoly's lower slope; :mod:`pyomo_nn.bounds.alpha` optimises it)."""
-    split = (lower < 0) & (upper > 0)
-    denominator = np.where(split, upper - lower, 1.0)
-    upper_slope = np.where(split, upper / denominator, (lower >= 0).astype(float))
-    upper_intercept = np.where(split, -upper * lower / denominator, 0.0)
-    lower_slope = np.where(split, (upper > -lower).astype(float), (lower >= 0).astype(float))
-    return upper_slope, upper_intercept, lower_slope
-
-
-def _max_pool_relaxation(
-    layer: MaxPool2d, lower: np.ndarray, upper: np.ndarray
-) -> tuple[sp.csr_array, np.ndarray, sp.csr_array]:
-    """Linear bounds ``y <= A x + c`` and ``y >= B x`` of a max pool over the box of its input.
-
-    Lower: ``y >= x_lead``, the input with the window's largest lower bound ``l*``. Upper:
-    ``y = x_lead`` for a decided window; otherwise the smaller at the box centre of the constant
-    ``max_i u_i`` and ``l* + sum_i (u_i - l*) (x_i - l_i) / (u_i - l_i)`` over the inputs with
-    ``u_i > l*`` (``max_i x_i = l* + max_i relu(x_i - l*)``, bounded by the sum of the relus'
-    triangle relaxations).
+class Substitution:
+    """One back-substitution in progress: the coefficients waiting at each tensor
+    (``pending``), and per target row the constant collected so far and the magnitude of the
+    terms it is made of (for the rounding margin). A kind's step replaces the coefficients of
+    its output by coefficients of its inputs through :meth:`pass_on` and :meth:`add_constant`.
     """
-    candidates = layer.candidates(lower, upper)
-    n_out, n_in = candidates.windows.shape[0], lower.size
-    rows = np.arange(n_out)
-    lower_map = sp.csr_array((np.ones(n_out), (rows, candidates.leader)), shape=(n_out, n_in))
-    best_lower = lower[candidates.leader]
-    window, slot = np.nonzero(candidates.candidate & ~candidates.decided[:, None])
-    inputs = candidates.windows[window, slot]
-    slopes = (upper[inputs] - best_lower[window]) / np.maximum(
-        upper[inputs] - lower[inputs], np.finfo(float).tiny
-    )
-    at_centre = best_lower + np.bincount(
-        window, weights=slopes * (upper[inputs] - lower[inputs]) / 2, minlength=n_out
-    )
-    linear = ~candidates.decided & (at_centre < candidates.upper)
-    use = linear[window]
-    intercept = np.where(linear, best_lower, np.where(candidates.decided, 0.0, candidates.upper))
-    intercept -= np.bincount(window[use], weights=slopes[use] * lower[inputs[use]], minlength=n_out)
-    decided = np.flatnonzero(candidates.decided)
-    upper_map = sp.csr_array(
-        (
-            np.concatenate([np.ones(decided.size), slopes[use]]),
-            (
-                np.concatenate([decided, window[use]]),
-                np.concatenate([candidates.leader[decided], inputs[use]]),
-            ),
-        ),
-        shape=(n_out, n_in),
-    )
-    return upper_map, intercept, lower_map
+
+    def __init__(
+        self,
+        network: Network,
+        boxes: dict[str, Interval],
+        maps: dict[str, list],
+        maximise: bool,
+        constant: np.ndarray,
+        magnitude: np.ndarray,
+    ) -> None:
+        self.network = network
+        self.boxes = boxes
+        self.maximise = maximise
+        self.constant = constant
+        self.magnitude = magnitude
+        self.pending: dict[str, Coefficients] = {}
+        self._maps = maps
+
+    def pass_on(self, source: str, coefficients: Coefficients) -> None:
+        """Add ``coefficients`` (rows: targets, columns: values of ``source``) to those of ``source``."""
+        self.pending[source] = coef.add(self.pending.get(source), coefficients)
+
+    def add_constant(self, value: np.ndarray, magnitude: np.ndarray) -> None:
+        """Add ``value`` per row, made of terms whose absolute values sum to ``magnitude``."""
+        self.constant += value
+        self.magnitude += magnitude
+
+    def cached(self, layer: Layer, build: Callable[[], list]) -> list:
+        """What ``build`` gives for ``layer``, built once per bound computation (its matrices)."""
+        if layer.name not in self._maps:
+            self._maps[layer.name] = build()
+        return self._maps[layer.name]
 
 
-def _linear_maps(layer: AffineLayer, maps: dict[str, list]) -> list:
-    if layer.name not in maps:
-        maps[layer.name] = [coef.to_scipy(matrix) for matrix in layer.linear_maps()]
-    return maps[layer.name]
+#: ``step(layer, coefficients, substitution)``: replace the coefficients of the layer's output
+#: by coefficients of its inputs (``substitution.pass_on``), adding constants for the rows
+#: (``add_constant``). Registered per kind by :mod:`pyomo_nn.units`.
+BACK_SUBSTITUTION: StageTable[Callable[[Layer, Coefficients, Substitution], None]] = StageTable(
+    "symbolic bounds"
+)
+
+
+def affine_step(layer: AffineLayer, coefficients: Coefficients, substitution: Substitution) -> None:
+    """``y = sum_k M_k x_k + offset``: ``C y = sum_k (C M_k) x_k + C offset``, exactly."""
+    for source, matrix in zip(layer.inputs, _linear_maps(layer, substitution), strict=True):
+        substitution.pass_on(source, coef.product(coefficients, matrix))
+    substitution.add_constant(
+        coef.dot(coefficients, layer.offset), coef.dot(coef.absolute(coefficients), np.abs(layer.offset))
+    )
+
+
+def movement_step(layer: MovementLayer, coefficients: Coefficients, substitution: Substitution) -> None:
+    """Copied values take their coefficients along (a block of columns where an input is
+    copied whole and in order, as by Concat; else a 0-1 matrix); a constant ``fill`` moves
+    its coefficients into the rows' constants. Exact."""
+    parts, fill_columns = substitution.cached(layer, lambda: _movement_maps(layer, substitution.network))
+    for source, (start, matrix) in zip(layer.inputs, parts, strict=True):
+        if matrix is None:
+            continue
+        if isinstance(matrix, int):
+            substitution.pass_on(source, coef.columns(coefficients, start, start + matrix))
+        else:
+            substitution.pass_on(source, coef.product(coefficients, matrix))
+    if fill_columns.size and layer.fill:
+        constant = fill_columns * layer.fill
+        substitution.add_constant(
+            coef.dot(coefficients, constant), coef.dot(coef.absolute(coefficients), np.abs(constant))
+        )
+
+
+def _movement_maps(layer: MovementLayer, network: Network) -> list:
+    """Per input: (first output column, size) when the input is copied whole, in order, into
+    consecutive outputs; (0, 0-1 matrix outputs x input values) otherwise; (0, None) when no
+    output reads it. And the 0-1 vector of the outputs holding ``fill``."""
+    sizes = [network.sizes[source] for source in layer.inputs]
+    gather = layer.gather(*sizes)
+    parts = []
+    start = 0
+    for size in sizes:
+        outputs = np.flatnonzero((gather >= start) & (gather < start + size))
+        columns = gather[outputs] - start
+        if (
+            outputs.size == size
+            and np.array_equal(outputs, outputs[0] + np.arange(size))
+            and np.array_equal(columns, np.arange(size))
+        ):
+            parts.append((int(outputs[0]), size))
+        elif outputs.size:
+            matrix = sp.csr_array((np.ones(outputs.size), (outputs, columns)), shape=(gather.size, size))
+            parts.append((0, matrix))
+        else:
+            parts.append((0, None))
+        start += size
+    return [parts, (gather < 0).astype(np.float64) if np.any(gather < 0) else np.zeros(0)]
+
+
+def _linear_maps(layer: AffineLayer, substitution: Substitution) -> list:
+    return substitution.cached(layer, lambda: [coef.to_scipy(matrix) for matrix in layer.linear_maps()])
 
 
 def _back_substitute(
@@ -152,41 +203,19 @@ def _back_substitute(
     """Upper (``maximise``) or lower bound of the ``rows`` neurons of layer ``index`` over the
     input box, widened by a float error margin proportional to the magnitude of the terms."""
     target = network.layers[index]
-    pending: dict[str, Coefficients] = {}
     constant = np.array(target.offset[rows], dtype=np.float64)
-    magnitude = np.abs(constant)
-    for source, matrix in zip(target.inputs, _linear_maps(target, maps), strict=True):
-        pending[source] = coef.add(pending.get(source), coef.tidy(matrix[rows]))
+    substitution = Substitution(network, boxes, maps, maximise, constant, np.abs(constant))
+    for source, matrix in zip(target.inputs, _linear_maps(target, substitution), strict=True):
+        substitution.pass_on(source, coef.tidy(matrix[rows]))
     widest = network.sizes[target.name]
+    pending = substitution.pending
     for layer in reversed(network.layers[:index]):
         coefficients = pending.pop(layer.name, None)
         if coefficients is None:
             continue
         widest = max(widest, coefficients.shape[1])
-        if isinstance(layer, AffineLayer):
-            for source, matrix in zip(layer.inputs, _linear_maps(layer, maps), strict=True):
-                pending[source] = coef.add(pending.get(source), coef.product(coefficients, matrix))
-            constant += coef.dot(coefficients, layer.offset)
-            magnitude += coef.dot(coef.absolute(coefficients), np.abs(layer.offset))
-        elif isinstance(layer, ReLU):
-            relaxed, shift, size = coef.relax(coefficients, maximise, *relu_relaxation(*boxes[layer.input]))
-            pending[layer.input] = coef.add(pending.get(layer.input), relaxed)
-            constant += shift
-            magnitude += size
-        elif isinstance(layer, MaxPool2d):
-            upper_map, upper_intercept, lower_map = _max_pool_relaxation(layer, *boxes[layer.input])
-            positive, negative = coef.split_signs(coefficients)
-            toward_upper, toward_lower = (positive, negative) if maximise else (negative, positive)
-            relaxed = coef.add(coef.product(toward_upper, upper_map), coef.product(toward_lower, lower_map))
-            pending[layer.input] = coef.add(pending.get(layer.input), relaxed)
-            constant += coef.dot(toward_upper, upper_intercept)
-            magnitude += coef.dot(coef.absolute(toward_upper), np.abs(upper_intercept))
-        elif isinstance(layer, Concat):
-            start = 0
-            for source in layer.inputs:
-                stop = start + network.sizes[source]
-                pending[source] = coef.add(pending.get(source), coef.columns(coefficients, start, stop))
-                start = stop
+        BACK_SUBSTITUTION.stage_for(layer)(layer, coefficients, substitution)
+    constant, magnitude = substitution.constant, substitution.magnitude
     lower, upper = boxes[INPUT]
     final = pending.get(INPUT, np.zeros((constant.size, lower.size)))
     positive, negative = coef.split_signs(final)

@@ -2,10 +2,10 @@
 
 Layer by layer (thesis Algorithm 3), every neuron whose bound matters to the encoding and is
 not decided yet (a ReLU input the symbolic bounds leave split, a max-pool input that may be
-its window's maximum, every output) is maximised and minimised over the relaxation of the
-layers it depends on, which already carry their tightened bounds; after each layer a new
-symbolic pass carries the gain forward. Affine layers with no ReLU or max pool before them
-have exact symbolic bounds and are skipped.
+its window's maximum, every output; each kind says which in :data:`OPEN_INPUTS`) is
+maximised and minimised over the relaxation of the layers it depends on, which already
+carry their tightened bounds; after each layer a new symbolic pass carries the gain forward.
+Affine layers with no ReLU or max pool before them have exact symbolic bounds and are skipped.
 Neurons of a layer are independent: chunks of them run on an executor. Soundness rules:
 a neuron keeps its previous bound when a solve fails or time runs out, an LP bound is
 certified by weak duality, and a MILP stopped early contributes its dual bound, widened by
@@ -17,7 +17,9 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from concurrent.futures import Executor, as_completed
+from typing import Protocol
 
 import numpy as np
 from tqdm import tqdm
@@ -28,7 +30,7 @@ from pyomo_nn.bounds.executors import InlineExecutor, local_process_pool, worker
 from pyomo_nn.bounds.relaxation import LayerProblem, layer_problem
 from pyomo_nn.bounds.symbolic import symbolic_bounds
 from pyomo_nn.errors import BoundTighteningWarning
-from pyomo_nn.ir import INPUT, AffineLayer, Concat, MaxPool2d, Network, PiecewiseLayer, ReLU
+from pyomo_nn.ir import INPUT, AffineLayer, Layer, MovementLayer, Network, Role, StageTable
 
 #: Fewer neurons than this in a layer are solved in the calling process (a process pool's
 #: start-up and the pickling of the layer problem cost more than they save).
@@ -39,6 +41,64 @@ CHUNKS_PER_WORKER = 4
 
 #: Shortest per-solve time limit given to a MILP, in seconds.
 MIN_MILP_SOLVE_SECONDS = 0.05
+
+#: A (lower, upper) pair of arrays per tensor.
+Boxes = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+class OpenInputs(Protocol):
+    """Which input values of a layer kind still need tighter bounds.
+
+    ``open_inputs(network, boxes, layer, output_open)`` gives, per input of ``layer``, the mask
+    of its values whose bounds the layer's encoding depends on and that are not decided yet
+    (None: none); ``output_open()`` is that mask of the layer's own output, for kinds that
+    pass the question on (data movement). ``dead_needs_no_lower``: a value whose upper bound
+    is <= 0 needs no lower bound for this kind (a ReLU is 0 there whatever the lower bound).
+    """
+
+    dead_needs_no_lower: bool
+
+    def open_inputs(
+        self, network: Network, boxes: Boxes, layer: Layer, output_open: Callable[[], np.ndarray]
+    ) -> list[np.ndarray | None]: ...
+
+
+#: What each layer kind needs tightened in the tensors it reads; registered per kind by
+#: :mod:`pyomo_nn.units`.
+OPEN_INPUTS: StageTable[OpenInputs] = StageTable("bound tightening")
+
+
+class _NoOpenInputs:
+    """An affine layer reads exact linear rows: its inputs' bounds do not enter its encoding
+    (its own outputs are tightened as targets)."""
+
+    dead_needs_no_lower = False
+
+    def open_inputs(
+        self, network: Network, boxes: Boxes, layer: Layer, output_open: Callable[[], np.ndarray]
+    ) -> list[np.ndarray | None]:
+        return [None] * len(layer.inputs)
+
+
+class _CopiedOpenInputs:
+    """A data-movement layer: an input value is open when a value copied from it is."""
+
+    dead_needs_no_lower = False
+
+    def open_inputs(
+        self, network: Network, boxes: Boxes, layer: MovementLayer, output_open: Callable[[], np.ndarray]
+    ) -> list[np.ndarray | None]:
+        sizes = [network.sizes[source] for source in layer.inputs]
+        gather = layer.gather(*sizes)
+        joined = np.zeros(sum(sizes), dtype=bool)
+        joined[gather[output_open() & (gather >= 0)]] = True
+        starts = np.cumsum([0, *sizes])
+        return [joined[starts[k] : starts[k + 1]] for k in range(len(sizes))]
+
+
+#: The entries of the affine and the data-movement kinds.
+AFFINE_INPUTS = _NoOpenInputs()
+MOVEMENT_INPUTS = _CopiedOpenInputs()
 
 
 def tightened_bounds(
@@ -186,7 +246,7 @@ def _inexact_layers(network: Network) -> list[int]:
     others are affine maps of the input box, which symbolic bounds already bound exactly."""
     piecewise_before: dict[str, bool] = {INPUT: False}
     for layer in network.layers:
-        piecewise_before[layer.name] = isinstance(layer, PiecewiseLayer) or any(
+        piecewise_before[layer.name] = layer.role is Role.PIECEWISE or any(
             piecewise_before[name] for name in layer.inputs
         )
     return [
@@ -208,30 +268,25 @@ def _neurons_to_tighten(
     return np.flatnonzero(_open_values(network, boxes, layer.name))
 
 
-def _open_values(network: Network, boxes: dict[str, tuple[np.ndarray, np.ndarray]], name: str) -> np.ndarray:
-    """Mask of the values of tensor ``name`` whose bounds a ReLU or max pool still depends on."""
+def _open_values(network: Network, boxes: Boxes, name: str) -> np.ndarray:
+    """Mask of the values of tensor ``name`` whose bounds a ReLU or max pool still depends on
+    (directly, or through layers that only move values)."""
     mask = np.zeros(network.sizes[name], dtype=bool)
     for reader in network.consumers(name):
-        if isinstance(reader, ReLU):
-            lo, hi = boxes[name]
-            mask |= (lo < 0) & (hi > 0)
-        elif isinstance(reader, MaxPool2d):
-            candidates = reader.candidates(*boxes[name])
-            open_pairs = candidates.candidate & ~candidates.decided[:, None]
-            mask[candidates.windows[open_pairs]] = True
-        elif isinstance(reader, Concat):
-            joined = _open_values(network, boxes, reader.name)
-            starts = np.cumsum([0] + [network.sizes[source] for source in reader.inputs])
-            for position, source in enumerate(reader.inputs):
-                if source == name:
-                    mask |= joined[starts[position] : starts[position] + mask.size]
+        masks = OPEN_INPUTS.stage_for(reader).open_inputs(
+            network, boxes, reader, lambda reader=reader: _open_values(network, boxes, reader.name)
+        )
+        for source, part in zip(reader.inputs, masks, strict=True):
+            if source == name and part is not None:
+                mask |= part
     return mask
 
 
 def _feeds_only_relus(network: Network, layer: AffineLayer) -> bool:
-    """True when only ReLUs read the layer: an upper bound <= 0 then makes its lower bound moot."""
+    """True when only kinds that ignore the lower bound of a dead value (ReLUs) read the layer:
+    an upper bound <= 0 then makes its lower bound moot."""
     readers = network.consumers(layer.name)
-    return bool(readers) and all(isinstance(reader, ReLU) for reader in readers)
+    return bool(readers) and all(OPEN_INPUTS.stage_for(reader).dead_needs_no_lower for reader in readers)
 
 
 def _solve_limit(

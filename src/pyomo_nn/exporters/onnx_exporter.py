@@ -1,14 +1,16 @@
 """Network IR -> ONNX (float32), e.g. for pruned networks.
 
 Every tensor is kept flat, (batch, values), as in the IR: Dense layers become Gemm, ReLUs
-Relu, Elementwise layers Mul + Add, Add layers Add, Concat layers Concat on axis 1; a conv or
-pooling layer reshapes its input to (batch, C, H, W), runs Conv/MaxPool/AveragePool and
-flattens the result again.
+Relu, Elementwise layers Mul + Add, Add layers Add, Concat layers Concat on axis 1; a layer
+that needs its tensor's shape (conv, pooling, Transpose, Slice, Pad) reshapes its input to
+(batch, *shape), runs its op and flattens the result again. Each kind's nodes are its entry
+in :data:`EXPORT`, registered by its unit in :mod:`pyomo_nn.units`.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import numpy as np
 import onnx
@@ -16,7 +18,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from pyomo_nn.file_errors import writable
 from pyomo_nn.importers.onnx_importer import OUTPUT_MARKERS
-from pyomo_nn.ir import INPUT, Add, AvgPool2d, Concat, Conv2d, Dense, Elementwise, Layer, MaxPool2d, Network
+from pyomo_nn.ir import INPUT, Layer, Network, StageTable
 
 #: ONNX opset written by the exporter (19 when an average pool is dilated: AveragePool's
 #: dilations need it).
@@ -27,12 +29,17 @@ DILATED_AVERAGE_POOL_OPSET = 19
 LOGITS = "logits"
 
 
-class _GraphWriter:
-    """Collects nodes and initializers for one exported graph."""
+class GraphWriter:
+    """Collects nodes and initializers for one exported graph, and the opset it needs."""
 
     def __init__(self) -> None:
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
+        self.opset = EXPORT_OPSET
+
+    def require_opset(self, opset: int) -> None:
+        """The file needs at least ``opset`` (for an attribute a later opset added)."""
+        self.opset = max(self.opset, opset)
 
     def constant(self, name: str, values: np.ndarray) -> str:
         dtype = np.int64 if np.asarray(values).dtype.kind == "i" else np.float32
@@ -43,65 +50,31 @@ class _GraphWriter:
         self.nodes.append(helper.make_node(op, inputs, [output], name=name, **attributes))
         return output
 
-    def layer(self, layer: Layer, inputs: list[str], output: str) -> None:
-        name = layer.name
-        if isinstance(layer, Dense):
-            weight = self.constant(f"{name}.weight", layer.weight)
-            bias = self.constant(f"{name}.bias", layer.bias)
-            self.node("Gemm", [inputs[0], weight, bias], output, name, transB=1)
-        elif isinstance(layer, Elementwise):
-            scaled = self.node(
-                "Mul",
-                [inputs[0], self.constant(f"{name}.scale", layer.scale)],
-                f"{name}.scaled",
-                f"{name}_mul",
-            )
-            self.node("Add", [scaled, self.constant(f"{name}.shift", layer.shift)], output, name)
-        elif isinstance(layer, Add):
-            total = inputs[0]
-            for k, term in enumerate(inputs[1:], start=1):
-                total = self.node(
-                    "Add", [total, term], output if k == len(inputs) - 1 else f"{name}.sum{k}", f"{name}_{k}"
-                )
-        elif isinstance(layer, Concat):
-            self.node("Concat", inputs, output, name, axis=1)
-        elif isinstance(layer, Conv2d | MaxPool2d | AvgPool2d):
-            self._spatial(layer, inputs[0], output)
-        else:
-            self.node("Relu", inputs, output, name)
+    def tensor(self, name: str, source: str, shape: tuple[int, ...]) -> str:
+        """Flat ``source`` reshaped to (batch, *shape) for an op that needs the tensor's shape."""
+        target = self.constant(f"{name}.shape", np.array([-1, *shape]))
+        return self.node("Reshape", [source, target], f"{name}.image", f"{name}_reshape")
 
-    def _spatial(self, layer: Conv2d | MaxPool2d | AvgPool2d, source: str, output: str) -> None:
-        name = layer.name
-        shape = self.constant(f"{name}.shape", np.array([-1, *layer.input_shape]))
-        image = self.node("Reshape", [source, shape], f"{name}.image", f"{name}_reshape")
-        window = {
-            "strides": list(layer.strides),
-            "pads": list(layer.pads),
-            "dilations": list(layer.dilations),
-        }
-        if isinstance(layer, Conv2d):
-            weight = self.constant(f"{name}.weight", layer.weight)
-            bias = self.constant(f"{name}.bias", layer.bias)
-            result = self.node(
-                "Conv", [image, weight, bias], f"{name}.out", name, group=layer.groups, **window
-            )
-        else:
-            if isinstance(layer, AvgPool2d):
-                op, extra = "AveragePool", {"count_include_pad": int(layer.count_include_pad)}
-                if layer.dilations == (1, 1):
-                    del window["dilations"]
-            else:
-                op, extra = "MaxPool", {}
-            result = self.node(
-                op, [image], f"{name}.out", name, kernel_shape=list(layer.kernel), **window, **extra
-            )
-        self.node("Flatten", [result], output, f"{name}_flatten", axis=1)
+    def flat(self, name: str, result: str, output: str) -> str:
+        """``result`` flattened to (batch, values) as ``output``, as every IR tensor is."""
+        return self.node("Flatten", [result], output, f"{name}_flatten", axis=1)
+
+
+def window_attributes(layer: Layer) -> dict[str, list[int]]:
+    """``strides``, ``pads`` and ``dilations`` of a sliding-window layer (Conv, pooling) as ONNX
+    attributes."""
+    return {"strides": list(layer.strides), "pads": list(layer.pads), "dilations": list(layer.dilations)}
+
+
+#: ``write(writer, layer, inputs, output)``: add the nodes computing ``layer`` from the flat
+#: tensors ``inputs`` into the flat tensor ``output``. Registered per kind by :mod:`pyomo_nn.units`.
+EXPORT: StageTable[Callable[[GraphWriter, Layer, list[str], str], None]] = StageTable("ONNX export")
 
 
 def to_onnx(network: Network) -> onnx.ModelProto:
     """An ONNX model computing ``network`` (input ``input`` of shape [batch, *input_shape]),
     ending in the source's softmax/sigmoid marker if it had one."""
-    writer = _GraphWriter()
+    writer = GraphWriter()
     flat = INPUT
     if len(network.input_shape) > 1:
         flat = writer.node("Flatten", [INPUT], "input_flat", "flatten", axis=1)
@@ -109,7 +82,7 @@ def to_onnx(network: Network) -> onnx.ModelProto:
     last = network.layers[-1].name
     for layer in network.layers:
         output = LOGITS if layer.name == last else layer.name
-        writer.layer(layer, [tensor[name] for name in layer.inputs], output)
+        EXPORT.stage_for(layer)(writer, layer, [tensor[name] for name in layer.inputs], output)
         tensor[layer.name] = output
     final = LOGITS
     if network.output_activation is not None:
@@ -124,8 +97,7 @@ def to_onnx(network: Network) -> onnx.ModelProto:
         [helper.make_tensor_value_info(final, TensorProto.FLOAT, ["batch", network.output_size])],
         writer.initializers,
     )
-    dilated_pool = any(isinstance(layer, AvgPool2d) and layer.dilations != (1, 1) for layer in network.layers)
-    opset = DILATED_AVERAGE_POOL_OPSET if dilated_pool else EXPORT_OPSET
+    opset = writer.opset
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="pyomo-nn")
     model.ir_version = 8 if opset == EXPORT_OPSET else 9
     onnx.checker.check_model(model)

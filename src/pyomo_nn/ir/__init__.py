@@ -1,11 +1,13 @@
 """Network IR: numpy layers and the graph that holds them."""
 
 from pyomo_nn.ir.conv import Conv2d
+from pyomo_nn.ir.kinds import Role, StageTable
 from pyomo_nn.ir.layers import (
     AffineLayer,
     Dense,
     Elementwise,
     Layer,
+    MovementLayer,
     PiecewiseLayer,
     ReLU,
     interval_image,
@@ -27,9 +29,12 @@ __all__ = [
     "Layer",
     "MaxPool2d",
     "MaxPoolCandidates",
+    "MovementLayer",
     "Network",
     "PiecewiseLayer",
     "ReLU",
+    "Role",
     "SparseMatrix",
+    "StageTable",
     "interval_image",
 ]

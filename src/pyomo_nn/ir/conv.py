@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 
 from pyomo_nn.errors import ShapeMismatchError
 from pyomo_nn.ir.checks import check_input_size, frozen_weights, int_tuple
+from pyomo_nn.ir.kinds import Role
 from pyomo_nn.ir.sparse import SparseMatrix
 from pyomo_nn.ir.windows import Window2d
 
@@ -21,6 +24,8 @@ class Conv2d:
     """ONNX ``Conv``: ``weight`` (out channels, in channels / groups, kh, kw), ``bias`` (out
     channels,), on an input of per-sample shape ``input_shape`` = (C, H, W); ``pads`` are
     (top, left, bottom, right). Output shape (out channels, H', W'), flattened in C order."""
+
+    role: ClassVar[Role] = Role.AFFINE
 
     name: str
     input: str
@@ -94,6 +99,19 @@ class Conv2d:
 
     def linear_maps(self) -> tuple[SparseMatrix]:
         return (self.matrix,)
+
+    def with_output_scaled(self, scale: np.ndarray, shift: np.ndarray) -> Conv2d | None:
+        """This layer followed by ``y -> scale * y + shift`` when both are constant per output
+        channel (see :mod:`pyomo_nn.ir.fold`), else None."""
+        channels = self.weight.shape[0]
+        scale, shift = scale.reshape(channels, -1), shift.reshape(channels, -1)
+        if np.any(scale != scale[:, :1]) or np.any(shift != shift[:, :1]):
+            return None
+        return dataclasses.replace(
+            self,
+            weight=self.weight * scale[:, 0, None, None, None],
+            bias=self.bias * scale[:, 0] + shift[:, 0],
+        )
 
     @cached_property
     def matrix(self) -> SparseMatrix:

@@ -1,14 +1,12 @@
-"""Fold an ``Elementwise`` layer (a BatchNormalization, a scale) into the Conv2d or Dense
-layer before it, when that layer feeds nothing else: one affine layer instead of two."""
+"""Fold an ``Elementwise`` layer (a BatchNormalization, a scale) into the layer before it,
+when that layer feeds nothing else and its kind can absorb the scale (it has a
+``with_output_scaled(scale, shift)`` method: Dense, Conv2d): one affine layer instead of two."""
 
 from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
-from pyomo_nn.ir.conv import Conv2d
-from pyomo_nn.ir.layers import Dense, Elementwise, Layer
+from pyomo_nn.ir.layers import Elementwise, Layer
 from pyomo_nn.ir.network import Network
 
 
@@ -43,24 +41,8 @@ def fold_elementwise(network: Network) -> Network:
 
 
 def _folded(producer: Layer, scaling: Elementwise) -> Layer | None:
-    if isinstance(producer, Dense):
-        return dataclasses.replace(
-            producer,
-            weight=producer.weight * scaling.scale[:, None],
-            bias=producer.bias * scaling.scale + scaling.shift,
-        )
-    if isinstance(producer, Conv2d):
-        channels = producer.weight.shape[0]
-        scale = scaling.scale.reshape(channels, -1)
-        shift = scaling.shift.reshape(channels, -1)
-        if np.any(scale != scale[:, :1]) or np.any(shift != shift[:, :1]):
-            return None
-        return dataclasses.replace(
-            producer,
-            weight=producer.weight * scale[:, 0, None, None, None],
-            bias=producer.bias * scale[:, 0] + shift[:, 0],
-        )
-    return None
+    absorb = getattr(producer, "with_output_scaled", None)
+    return None if absorb is None else absorb(scaling.scale, scaling.shift)
 
 
 def _with_renamed_inputs(layer: Layer, renamed: dict[str, str]) -> Layer:

@@ -2,36 +2,41 @@
 
 Every layer works on flat per-sample vectors in C order (batch first), so reshapes and
 flattens of the source graph leave the data untouched and need no layer of their own;
-layers that need a tensor's (C, H, W) shape (convolutions, pooling) carry it. Each layer
-evaluates numbers (``forward``) and propagates boxes (``interval``); the Pyomo encoding of
-a layer lives in :mod:`pyomo_nn.blocks`, the bound methods in :mod:`pyomo_nn.bounds`.
-Keeping evaluation here makes every cross-check cheap.
+layers that need a tensor's shape (convolutions, pooling, transposes) carry it. Each layer
+evaluates numbers (``forward``) and propagates boxes (``interval``) and declares its
+:class:`~pyomo_nn.ir.kinds.Role`; what the later stages do with a kind (bounds, LP rows, the
+Pyomo encoding, the export) is registered in its unit, :mod:`pyomo_nn.units`. Keeping
+evaluation here makes every cross-check cheap.
 
-*Affine* layers (:data:`AffineLayer`) compute ``sum_k M_k x_k + offset`` over their inputs
+*Affine* layers (:class:`AffineLayer`) compute ``sum_k M_k x_k + offset`` over their inputs
 ``x_k``; ``linear_maps()`` gives the matrices ``M_k`` (dense for ``Dense``, sparse otherwise)
 and ``offset`` the constant. Their outputs are the tensors the bound engine bounds.
+*Data-movement* layers (:class:`MovementLayer`: Concat, Transpose, Slice, Pad) copy values:
+``gather(*input_sizes)`` says which.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
+from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
 from pyomo_nn.errors import ShapeMismatchError
 from pyomo_nn.ir.checks import check_input_size, frozen_weights
-from pyomo_nn.ir.conv import Conv2d
-from pyomo_nn.ir.merge import Add, Concat
-from pyomo_nn.ir.pooling import AvgPool2d, MaxPool2d
+from pyomo_nn.ir.kinds import Role
 from pyomo_nn.ir.sparse import SparseMatrix
 
 
 @dataclass(frozen=True, eq=False)
 class Dense:
     """Affine layer ``y = W x + b`` with ``weight`` of shape (out, in) and ``bias`` (out,)."""
+
+    role: ClassVar[Role] = Role.AFFINE
 
     name: str
     input: str
@@ -88,11 +93,17 @@ class Dense:
         spread = np.abs(self.weight) @ radius
         return mid - spread, mid + spread
 
+    def with_output_scaled(self, scale: np.ndarray, shift: np.ndarray) -> Dense:
+        """This layer followed by ``y -> scale * y + shift`` (see :mod:`pyomo_nn.ir.fold`)."""
+        return dataclasses.replace(self, weight=self.weight * scale[:, None], bias=self.bias * scale + shift)
+
 
 @dataclass(frozen=True, eq=False)
 class Elementwise:
     """``y = scale * x + shift`` value by value: an unfolded BatchNormalization, an input
     normalisation, a Mul/Add by constants that no neighbouring layer could absorb."""
+
+    role: ClassVar[Role] = Role.AFFINE
 
     name: str
     input: str
@@ -140,6 +151,8 @@ class Elementwise:
 class ReLU:
     """Element-wise ``max(0, x)``."""
 
+    role: ClassVar[Role] = Role.PIECEWISE
+
     name: str
     input: str
 
@@ -157,13 +170,50 @@ class ReLU:
         return np.maximum(lower, 0.0), np.maximum(upper, 0.0)
 
 
-Layer = Dense | Elementwise | ReLU | Conv2d | MaxPool2d | AvgPool2d | Add | Concat
+@runtime_checkable
+class Layer(Protocol):
+    """What every layer kind offers: its name, the tensors it reads, its role, and its numpy
+    evaluation (the kinds: ``pyomo_nn.units.KINDS``)."""
 
-#: Layers whose output is an affine function of their inputs (see the module docstring).
-AffineLayer = Dense | Elementwise | Conv2d | AvgPool2d | Add
+    role: ClassVar[Role]
 
-#: Piecewise-linear layers: they get binaries in a MILP.
-PiecewiseLayer = ReLU | MaxPool2d
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def inputs(self) -> tuple[str, ...]: ...
+
+    def output_size(self, *input_sizes: int) -> int: ...
+
+    def forward(self, *xs: np.ndarray) -> np.ndarray: ...
+
+    def interval(self, *bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@runtime_checkable
+class AffineLayer(Layer, Protocol):
+    """A layer of role ``AFFINE`` (Dense, Elementwise, Conv2d, AvgPool2d, Add): its output is
+    ``sum_k linear_maps()[k] @ x_k + offset``."""
+
+    @property
+    def offset(self) -> np.ndarray: ...
+
+    def linear_maps(self) -> tuple[np.ndarray | SparseMatrix, ...]: ...
+
+
+class PiecewiseLayer(Layer, Protocol):
+    """A layer of role ``PIECEWISE`` (ReLU, MaxPool2d): binaries in a MILP."""
+
+
+@runtime_checkable
+class MovementLayer(Layer, Protocol):
+    """A layer of role ``MOVEMENT`` (Concat, Transpose, Slice, Pad): output value ``j`` is value
+    ``gather(*input_sizes)[j]`` of its inputs one after another, or ``fill`` where that is -1."""
+
+    @property
+    def fill(self) -> float: ...
+
+    def gather(self, *input_sizes: int) -> np.ndarray: ...
 
 
 def interval_image(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 
 from pyomo_nn.errors import ShapeMismatchError
+from pyomo_nn.ir.kinds import Role
 from pyomo_nn.ir.sparse import SparseMatrix
 
 
@@ -21,6 +23,8 @@ def _check_inputs(name: str, inputs: tuple[str, ...]) -> tuple[str, ...]:
 @dataclass(frozen=True, eq=False)
 class Add:
     """Element-wise sum of tensors of ``size`` values each, e.g. a residual block's ``x + f(x)``."""
+
+    role: ClassVar[Role] = Role.AFFINE
 
     name: str
     inputs: tuple[str, ...]
@@ -59,6 +63,9 @@ class Concat:
     """Tensors joined along the channel axis: for flat per-sample vectors in C order, the
     vectors one after another."""
 
+    role: ClassVar[Role] = Role.MOVEMENT
+    fill: ClassVar[float] = 0.0
+
     name: str
     inputs: tuple[str, ...]
 
@@ -67,6 +74,10 @@ class Concat:
 
     def output_size(self, *input_sizes: int) -> int:
         return sum(input_sizes)
+
+    def gather(self, *input_sizes: int) -> np.ndarray:
+        """Every input value once, in order (a data-movement layer, see :mod:`pyomo_nn.ir.movement`)."""
+        return np.arange(sum(input_sizes))
 
     def forward(self, *xs: np.ndarray) -> np.ndarray:
         return np.concatenate(xs, axis=1)

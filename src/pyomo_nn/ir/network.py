@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pyomo_nn.errors import InvalidArgumentError, InvalidArgumentTypeError, ShapeMismatchError
+from pyomo_nn.ir.kinds import Role
 from pyomo_nn.ir.layers import AffineLayer, Dense, Layer, ReLU, interval_image
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ class Network:
 
     ``layers`` are in topological order; each names the tensors it reads (another layer's
     name or :data:`INPUT`), so skip connections (``Add``) and branches (``Concat``) fit.
+    Any layer kind with a unit in :mod:`pyomo_nn.units` may appear.
     The last layer's output is the network output: the logits.
     ``output_activation`` records a trailing softmax/sigmoid of the source model, which
     blocks do not encode (objectives that need probabilities apply it themselves).
@@ -101,7 +103,7 @@ class Network:
     def affine_layers(self) -> tuple[AffineLayer, ...]:
         """Layers with an affine output (Dense, Conv2d, AvgPool2d, Elementwise, Add) in order;
         ``Bounds.lower[k]`` belongs to the k-th of them."""
-        return tuple(layer for layer in self.layers if isinstance(layer, AffineLayer))
+        return tuple(layer for layer in self.layers if layer.role is Role.AFFINE)
 
     def interval_boxes(
         self, lower: np.ndarray, upper: np.ndarray, known: Mapping[str, tuple[np.ndarray, np.ndarray]]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 
 from pyomo_nn.ir.checks import check_input_size
+from pyomo_nn.ir.kinds import Role
 from pyomo_nn.ir.sparse import SparseMatrix
 from pyomo_nn.ir.windows import Window2d
 
@@ -75,6 +77,8 @@ class _Pool2d:
 class MaxPool2d(_Pool2d):
     """ONNX ``MaxPool``: the largest value of each window (the padding never wins)."""
 
+    role: ClassVar[Role] = Role.PIECEWISE
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         return self._gather(x, -np.inf).max(axis=2)
 
@@ -101,6 +105,8 @@ class MaxPool2d(_Pool2d):
 class AvgPool2d(_Pool2d):
     """ONNX ``AveragePool`` (and ``GlobalAveragePool``): the mean of each window, a sparse
     linear map. With ``count_include_pad`` the padding counts as zeros in the mean."""
+
+    role: ClassVar[Role] = Role.AFFINE
 
     count_include_pad: bool = False
 

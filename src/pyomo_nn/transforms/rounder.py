@@ -1,7 +1,8 @@
 """The Rounder (thesis Algorithm 2): zero every weight with ``|w| <= eps``.
 
-Weights are those of Dense layers and Conv2d kernels; biases, batch-norm scales and pooling
-are left alone. The pruned network is exported to ONNX in memory and imported again, so it
+Weights are those of Dense layers and Conv2d kernels (the kinds registered in
+:data:`PRUNED_WEIGHTS` by their units, :mod:`pyomo_nn.units`); biases, batch-norm scales and
+pooling are left alone. The pruned network is exported to ONNX in memory and imported again, so it
 carries an ONNX source like any imported network; that round trip is why pruning lives here,
 above the importer and exporter, and not in :mod:`pyomo_nn.ir`.
 """
@@ -16,17 +17,25 @@ import numpy as np
 from pyomo_nn.errors import InvalidArgumentError, InvalidArgumentTypeError
 from pyomo_nn.exporters import to_onnx
 from pyomo_nn.importers import load_onnx_bytes
-from pyomo_nn.ir import Conv2d, Dense, Network
+from pyomo_nn.ir import Layer, Network, StageTable
+
+#: The name of the weight array the Rounder prunes, for each kind that has one (optional:
+#: other kinds are left alone). Registered per kind by :mod:`pyomo_nn.units`.
+PRUNED_WEIGHTS: StageTable[str] = StageTable("pruning", required=False)
 
 
-def weighted_layers(network: Network) -> tuple[Dense | Conv2d, ...]:
+def weighted_layers(network: Network) -> tuple[Layer, ...]:
     """The layers whose weights the Rounder prunes, in order."""
-    return tuple(layer for layer in network.layers if isinstance(layer, Dense | Conv2d))
+    return tuple(layer for layer in network.layers if type(layer) in PRUNED_WEIGHTS)
+
+
+def _weights(layer: Layer) -> np.ndarray:
+    return getattr(layer, PRUNED_WEIGHTS.stage_for(layer))
 
 
 @dataclass(frozen=True)
 class LayerSparsity:
-    """Zero weights of one Dense or Conv2d layer."""
+    """Zero weights of one layer with weights (Dense, Conv2d)."""
 
     name: str
     zeros: int
@@ -38,10 +47,12 @@ class LayerSparsity:
 
 
 def sparsity(network: Network) -> list[LayerSparsity]:
-    """Per Dense or Conv2d layer: how many weights are exactly zero."""
+    """Per layer with weights (Dense, Conv2d): how many weights are exactly zero."""
     return [
         LayerSparsity(
-            layer.name, int(layer.weight.size - np.count_nonzero(layer.weight)), int(layer.weight.size)
+            layer.name,
+            int(_weights(layer).size - np.count_nonzero(_weights(layer))),
+            int(_weights(layer).size),
         )
         for layer in weighted_layers(network)
     ]
@@ -57,7 +68,7 @@ def pruning_threshold(network: Network, percent: float) -> float:
     layers = weighted_layers(network)
     if not layers:
         return 0.0
-    magnitudes = np.sort(np.concatenate([np.abs(layer.weight).ravel() for layer in layers]))
+    magnitudes = np.sort(np.concatenate([np.abs(_weights(layer)).ravel() for layer in layers]))
     count = round(percent / 100 * magnitudes.size)
     return float(magnitudes[count - 1]) if count > 0 else 0.0
 
@@ -79,8 +90,15 @@ def prune(network: Network, percent: float | None = None, eps: float | None = No
             f"eps must be a number >= 0 (weights |w| <= eps are zeroed), got {threshold:g}"
         )
     layers = tuple(
-        dataclasses.replace(layer, weight=np.where(np.abs(layer.weight) <= threshold, 0.0, layer.weight))
-        if isinstance(layer, Dense | Conv2d)
+        dataclasses.replace(
+            layer,
+            **{
+                PRUNED_WEIGHTS.stage_for(layer): np.where(
+                    np.abs(_weights(layer)) <= threshold, 0.0, _weights(layer)
+                )
+            },
+        )
+        if type(layer) in PRUNED_WEIGHTS
         else layer
         for layer in network.layers
     )

@@ -1,0 +1,253 @@
+"""ReLU, ``max(0, x)``: the piecewise kind of every MLP, in every stage.
+
+* Bounds: the triangle relaxation (DeepPoly's lower slope in ``symbolic``, optimised slopes
+  in ``alpha``); interval and naive bounds pass the input's box through.
+* LP/MILP relaxation and the block: the Big-M rows of thesis (1.1)-(1.8) (the relaxation
+  without the slack ``hbar``); stable neurons get no binary.
+* The attack passes ``leak`` times the gradient where the ReLU is inactive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+from pyomo_nn.blocks.components import bounded_var, constraint_rows, set_values
+from pyomo_nn.blocks.network_block import ENCODED, LinearRows
+from pyomo_nn.blocks.stats import LayerStats
+from pyomo_nn.bounds import coefficients as coef
+from pyomo_nn.bounds.coefficients import Coefficients
+from pyomo_nn.bounds.naive import largest_input
+from pyomo_nn.bounds.relaxation import RelaxationBuilder, entries
+from pyomo_nn.bounds.symbolic import Substitution
+from pyomo_nn.exporters.onnx_exporter import GraphWriter
+from pyomo_nn.ir import Network, ReLU
+from pyomo_nn.units.stages import register
+
+Boxes = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+# -- bounds -------------------------------------------------------------------------------------
+def relu_relaxation(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per neuron: (upper slope, upper intercept, lower slope) of the ReLU's linear bounds
+    (DeepPoly's lower slope; alpha optimises it). For ``l < 0 < u``: upper line
+    ``u (a - l) / (u - l)``, lower line ``alpha * a`` with ``alpha = 1`` when ``u > -l``, else 0."""
+    split = (lower < 0) & (upper > 0)
+    denominator = np.where(split, upper - lower, 1.0)
+    upper_slope = np.where(split, upper / denominator, (lower >= 0).astype(float))
+    upper_intercept = np.where(split, -upper * lower / denominator, 0.0)
+    lower_slope = np.where(split, (upper > -lower).astype(float), (lower >= 0).astype(float))
+    return upper_slope, upper_intercept, lower_slope
+
+
+def back_substitute(layer: ReLU, coefficients: Coefficients, substitution: Substitution) -> None:
+    """Each output by its upper or lower line, whichever the coefficient's sign pushes toward."""
+    relaxed, shift, size = coef.relax(
+        coefficients, substitution.maximise, *relu_relaxation(*substitution.boxes[layer.input])
+    )
+    substitution.pass_on(layer.input, relaxed)
+    substitution.add_constant(shift, size)
+
+
+class _SlopeRelaxation:
+    """Triangle relaxation of one ReLU layer over the box of its input, with per-row lower
+    slopes ``alpha`` (rows x neurons) for the split neurons, started at DeepPoly's choice."""
+
+    def __init__(self, lower: np.ndarray, upper: np.ndarray, rows: int) -> None:
+        self.split = (lower < 0) & (upper > 0)
+        self.upper_slope, self.upper_intercept, start = relu_relaxation(lower, upper)
+        self.alpha = np.tile(start, (rows, 1))
+
+    def lower_slope(self) -> np.ndarray:
+        return np.where(self.split, self.alpha, self.upper_slope)
+
+
+class ReluAlpha:
+    """alpha-CROWN's view of a ReLU: the triangle relaxation with optimised lower slopes."""
+
+    def relaxation(self, lower: np.ndarray, upper: np.ndarray, rows: int) -> _SlopeRelaxation:
+        return _SlopeRelaxation(lower, upper, rows)
+
+    def target_rows(self, layer: ReLU, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise TypeError("internal: a ReLU's outputs are not bounded")
+
+    def backward(
+        self, layer: ReLU, current: np.ndarray, relaxation: _SlopeRelaxation
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        slopes = np.where(current >= 0, relaxation.lower_slope(), relaxation.upper_slope)
+        negative = np.minimum(current, 0.0)
+        shift = negative @ relaxation.upper_intercept
+        size = np.abs(negative) @ relaxation.upper_intercept
+        return current * slopes, shift, size, slopes
+
+    def forward(
+        self,
+        layer: ReLU,
+        gradient: np.ndarray,
+        before: np.ndarray,
+        slopes: np.ndarray,
+        relaxation: _SlopeRelaxation,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        toward_slopes = np.where(relaxation.split & (before >= 0), before * gradient, 0.0)
+        return gradient * slopes + (before < 0) * relaxation.upper_intercept, toward_slopes
+
+
+class ReluOpenInputs:
+    """A split input neuron needs tighter bounds; a dead one needs no lower bound."""
+
+    dead_needs_no_lower = True
+
+    def open_inputs(
+        self, network: Network, boxes: Boxes, layer: ReLU, output_open: object
+    ) -> list[np.ndarray | None]:
+        lower, upper = boxes[layer.input]
+        return [(lower < 0) & (upper > 0)]
+
+
+class ReluRows:
+    """LP/MILP relaxation rows for the neurons of one ReLU, over its pre-activation rows ``a``:
+    ``h = a`` (stable active), ``h >= a``, ``h <= a - L (1 - z)``, ``h <= U z`` (split; z binary
+    or in [0, 1]); a dead neuron's ``h`` is a column in [0, 0]."""
+
+    reads_rows = True
+
+    def add(self, builder: RelaxationBuilder, layer: ReLU) -> np.ndarray:
+        pre = builder.pre_activations(layer.input)
+        lower, upper = builder.boxes[layer.input]
+        n = lower.size
+        h = builder.columns(np.zeros(n), np.maximum(upper, 0.0))
+        active = np.flatnonzero(lower >= 0)
+        split = np.flatnonzero((lower < 0) & (upper > 0))
+        z = builder.columns(np.zeros(split.size), np.ones(split.size), binary=True)
+        offset = pre.offset
+        # h - a = 0 (active), h - a >= 0 (split), h - a - L z <= -L (split), with a = M x + offset
+        for neurons, lo_side, hi_side, z_coefficient in (
+            (active, offset[active], offset[active], None),
+            (split, offset[split], np.full(split.size, np.inf), None),
+            (split, np.full(split.size, -np.inf), offset[split] - lower[split], -lower[split]),
+        ):
+            local, columns, values = entries(pre.matrix, neurons)
+            parts = [(np.arange(neurons.size), h[neurons], np.ones(neurons.size)), (local, columns, -values)]
+            if z_coefficient is not None:
+                parts.append((np.arange(neurons.size), z, z_coefficient))
+            builder.rows(parts, lo_side, hi_side)
+        # h - U z <= 0 (split)
+        builder.rows(
+            [
+                (
+                    np.repeat(np.arange(split.size), 2),
+                    np.ravel(np.column_stack([h[split], z])),
+                    np.ravel(np.column_stack([np.ones(split.size), -upper[split]])),
+                )
+            ],
+            np.full(split.size, -np.inf),
+            np.zeros(split.size),
+        )
+        return h
+
+
+# -- the block ----------------------------------------------------------------------------------
+@dataclass
+class ReluBigMEncoded:
+    """What the Big-M encoding keeps of a ReLU layer: its pre-activation rows and bounds."""
+
+    pre: LinearRows
+    lower: np.ndarray
+    upper: np.ndarray
+    stats: LayerStats
+
+    def pre_activation(self, block: pyo.Block, j: int) -> LinearExpression:
+        """``h - hbar`` (split), ``h`` (stable active) or the affine expression (dead)."""
+        if self.lower[j] >= 0:
+            return block.h[j]
+        if self.upper[j] <= 0:
+            return self.pre.expression(j)
+        return block.h[j] - block.hbar[j]
+
+    def activation_state(self, block: pyo.Block, j: int) -> pyo.Var | int:
+        """The binary ``z`` of a split neuron, 1 for a stable active one, 0 for a dead one."""
+        if self.lower[j] >= 0:
+            return 1
+        if self.upper[j] <= 0:
+            return 0
+        return block.z[j]
+
+
+class ReluBigM:
+    """Thesis (1.1)-(1.8) for a neuron with pre-activation ``a`` in [L, U]: split (L < 0 < U):
+    ``a = h - hbar``, ``h <= U z``, ``hbar <= -L (1 - z)``, ``h, hbar >= 0``, z binary; stable
+    active (L >= 0): ``h = a``; dead (U <= 0): ``h`` fixed at 0. Components of the layer's
+    sub-block: ``h``, ``hbar``, ``z``, ``linear``, ``pre_activation``, ``active_bound``,
+    ``inactive_bound``."""
+
+    accepts_rows = True
+
+    def encode(
+        self, block: pyo.Block, layer: ReLU, pre: LinearRows, lower: np.ndarray, upper: np.ndarray
+    ) -> tuple[list, ReluBigMEncoded]:
+        n = lower.size
+        active = np.flatnonzero(lower >= 0).tolist()
+        dead = np.flatnonzero(upper <= 0).tolist()
+        split = np.flatnonzero((lower < 0) & (upper > 0)).tolist()
+        block.h = bounded_var(range(n), np.zeros(n), np.maximum(upper, 0.0))
+        for j in dead:
+            block.h[j].fix(0.0)
+        block.linear = constraint_rows(active, lambda j: (0.0, pre.expression(j) - block.h[j], 0.0))
+        block.hbar = bounded_var(split, np.zeros(n), -lower)
+        block.z = pyo.Var(split, domain=pyo.Binary)
+        block.pre_activation = constraint_rows(
+            split, lambda j: (0.0, pre.expression(j) - block.h[j] + block.hbar[j], 0.0)
+        )
+        block.active_bound = constraint_rows(
+            split, lambda j: block.h[j] - float(upper[j]) * block.z[j] <= 0.0
+        )
+        block.inactive_bound = constraint_rows(
+            split, lambda j: block.hbar[j] + float(lower[j]) * (1 - block.z[j]) <= 0.0
+        )
+        variables = n - len(dead) + 2 * len(split)
+        constraints = len(active) + 3 * len(split)
+        stats = LayerStats(
+            layer.name, "relu", n, len(active), len(dead), len(split), variables, constraints, len(split)
+        )
+        return [block.h[j] for j in range(n)], ReluBigMEncoded(pre, lower, upper, stats)
+
+    def warm_start(
+        self, block: pyo.Block, layer: ReLU, encoded: ReluBigMEncoded, x: np.ndarray, y: np.ndarray
+    ) -> None:
+        set_values(block.h, np.maximum(x, 0.0))
+        set_values(block.hbar, np.maximum(-x, 0.0))
+        set_values(block.z, (x > 0).astype(float))
+
+
+# -- export and the attack ----------------------------------------------------------------------
+def export(writer: GraphWriter, layer: ReLU, inputs: list[str], output: str) -> None:
+    writer.node("Relu", inputs, output, layer.name)
+
+
+class ReluGradient:
+    """The gradient where the input is positive, ``leak`` times it elsewhere (a surrogate)."""
+
+    def prepare(self, layer: ReLU) -> None:
+        return None
+
+    def backward(
+        self, layer: ReLU, values: dict[str, np.ndarray], grad: np.ndarray, leak: float, prepared: None
+    ) -> list[np.ndarray]:
+        return [grad * np.where(values[layer.input] > 0, 1.0, leak)]
+
+
+register(
+    ReLU,
+    naive=largest_input,
+    symbolic=back_substitute,
+    alpha=ReluAlpha(),
+    lp=ReluRows(),
+    tightening=ReluOpenInputs(),
+    milp=ENCODED,
+    bigm=ReluBigM(),
+    export=export,
+    gradient=ReluGradient(),
+)
