@@ -304,7 +304,7 @@ class _GraphReader:
         if op == "Constant":
             self.values[node.output[0]] = _constant_value(node, label)
             return
-        if node.domain not in ("", "ai.onnx") or (
+        if _OP_DOMAINS.get(op, "") != ("" if node.domain == "ai.onnx" else node.domain) or (
             op not in _HANDLERS and op not in _LAYER_OPS and op != "Relu"
         ):
             extra = " (only as the last operation: it is kept as a marker)" if op in OUTPUT_MARKERS else ""
@@ -815,6 +815,21 @@ def _op_batch_norm(args: list, attrs: dict) -> Value:
     return x.scale(_broadcast_flat(factor, shape)).shifted(_broadcast_flat(shift, shape))
 
 
+def _op_scaler(args: list, attrs: dict) -> Value:
+    """``Scaler`` (ai.onnx.ml, written by skl2onnx for a StandardScaler, RobustScaler, ...):
+    ``(x - offset) * scale`` per feature; folds into the next affine layer like any scaling."""
+    (x,) = args
+    offset = np.asarray(attrs.get("offset", [0.0]), dtype=np.float64)
+    scale = np.asarray(attrs.get("scale", [1.0]), dtype=np.float64)
+    if not isinstance(x, _AffineMap):
+        return (np.asarray(x, dtype=np.float64) - offset) * scale
+    shape = x.shape
+    return x.shifted(-_broadcast_flat(offset, shape)).scale(_broadcast_flat(scale, shape))
+
+
+#: Ops outside the default ONNX domain, with their domain.
+_OP_DOMAINS = {"Scaler": "ai.onnx.ml"}
+
 _HANDLERS = {
     "BatchNormalization": _op_batch_norm,
     "Cast": _op_cast,
@@ -826,6 +841,7 @@ _HANDLERS = {
     "MatMul": _op_matmul,
     "Mul": _op_mul,
     "Reshape": _op_reshape,
+    "Scaler": _op_scaler,
     "Squeeze": _op_squeeze,
     "Unsqueeze": _op_unsqueeze,
 }

@@ -12,6 +12,8 @@ import numpy as np
 from pyomo_nn.errors import InvalidArgumentError, InvalidArgumentTypeError, ShapeMismatchError
 from pyomo_nn.ir.kinds import Role
 from pyomo_nn.ir.layers import AffineLayer, Dense, Layer, ReLU, interval_image
+from pyomo_nn.ir.onnx_source import ScaledSource
+from pyomo_nn.ir.scaling import Scaling, scaled_layers
 
 if TYPE_CHECKING:
     from pyomo_nn.ir.onnx_source import OnnxSource
@@ -41,7 +43,7 @@ class Network:
     layers: tuple[Layer, ...]
     input_shape: tuple[int, ...]
     output_activation: str | None = None
-    source: OnnxSource | None = field(default=None, repr=False)
+    source: OnnxSource | ScaledSource | None = field(default=None, repr=False)
     sizes: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -85,6 +87,42 @@ class Network:
                 layers.append(relu)
                 previous = relu.name
         return cls(tuple(layers), (np.asarray(weights[0]).shape[1],))
+
+    def scaled(
+        self,
+        input_offset: object = None,
+        input_factor: object = None,
+        output_offset: object = None,
+        output_factor: object = None,
+    ) -> Network:
+        """This network in the user's units: it reads ``x`` where this one reads
+        ``x_scaled = (x - input_offset) / input_factor`` and returns
+        ``y = y_scaled * output_factor + output_offset`` (OMLT's ``OffsetScaling`` convention,
+        e.g. offsets the training data's means and factors their standard deviations).
+
+        The scaling is folded into the first and last affine layers (an ``Elementwise`` layer is
+        inserted only where the layer next to the input or output cannot absorb it), so a block
+        of the scaled network has no extra variables or rows. Each argument is a number or one
+        value per input (output); omitted ones are the identity. Factors must be finite and
+        positive, offsets finite. The result's ``source`` runs the original file with the same
+        scaling around it, so answers are re-checked against that file.
+        """
+        scaling = Scaling.checked(
+            self.input_size, self.output_size, input_offset, input_factor, output_offset, output_factor
+        )
+        if scaling.scales_outputs and self.output_activation is not None:
+            raise InvalidArgumentError(
+                f"the source model applies {self.output_activation} to this network's outputs, so "
+                "scaling them would change what it computes; scale only the inputs (leave "
+                "output_offset and output_factor out)"
+            )
+        source = None if self.source is None else ScaledSource(self.source, scaling)
+        return Network(
+            scaled_layers(self.layers, INPUT, scaling),
+            self.input_shape,
+            output_activation=self.output_activation,
+            source=source,
+        )
 
     @property
     def input_size(self) -> int:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pyomo_nn.ir.scaling import Scaling
+
 
 @dataclass(eq=False)
 class OnnxSource:
@@ -57,3 +59,22 @@ class OnnxSource:
                 model.SerializeToString(), options, providers=["CPUExecutionProvider"]
             )
         return self._session
+
+
+@dataclass(eq=False)
+class ScaledSource:
+    """The reference of a scaled network (:meth:`~pyomo_nn.ir.Network.scaled`): the original
+    source run by onnxruntime on ``(x - input_offset) / input_factor``, its outputs mapped to
+    ``y * output_factor + output_offset`` (both in float64 around the original file), so an
+    answer in the user's units is re-checked against the very file that was loaded."""
+
+    original: OnnxSource | ScaledSource
+    scaling: Scaling
+
+    @property
+    def path(self) -> str | None:
+        return self.original.path
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """Outputs in the user's units for a batch of flat inputs in the user's units."""
+        return self.scaling.from_network(self.original.run(self.scaling.to_network(x)))
