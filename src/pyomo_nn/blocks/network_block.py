@@ -37,14 +37,29 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 from pyomo.core.base.block import ScalarBlock
+from pyomo.core.base.var import VarData
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from pyomo_nn.blocks.components import bounded_var, constraint_rows, set_values
 from pyomo_nn.blocks.encoding import DEFAULT_ENCODING, Encoded, Encoding, encoding_named
 from pyomo_nn.blocks.stats import LayerStats
-from pyomo_nn.bounds import Bounds
-from pyomo_nn.domains import InputDomain
-from pyomo_nn.errors import InvalidArgumentTypeError, ShapeMismatchError, UnboundedDomainError
+from pyomo_nn.blocks.wiring import (
+    check_region,
+    check_wiring,
+    dependency_order,
+    owning_model,
+    user_vars,
+    var_region,
+)
+from pyomo_nn.bounds import METHODS, Bounds, compute_bounds
+from pyomo_nn.domains import Box, InputDomain
+from pyomo_nn.errors import (
+    EmptyDomainError,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
+    ShapeMismatchError,
+    UnboundedDomainError,
+)
 from pyomo_nn.ir import INPUT, AffineLayer, Layer, MovementLayer, Network, Role, SparseMatrix, StageTable
 
 
@@ -186,41 +201,117 @@ MOVED = _Moved()
 
 
 class NetworkBlock(ScalarBlock):
-    """A Pyomo Block computing ``outputs = network(inputs)`` for inputs in the bounds' domain.
+    """A Pyomo Block computing ``outputs = network(inputs)`` for inputs in a box.
 
-    Use it like any Block: ``m.nn = NetworkBlock(net, bounds)``; several blocks may share a
-    model, and the user's own constraints may tie ``inputs``/``outputs`` to anything.
-    The inputs are bounded by the bounds' input box, or by ``domain`` when one is given (the
-    bounds must then cover it, :meth:`Bounds.check_covers`).
+    Use it like any Block: ``m.nn = NetworkBlock(net, bounds)``, or on your own variables,
+    ``m.nn = NetworkBlock(net, inputs=[m.x, m.y], outputs=m.z)``. Any number of blocks may share
+    a model, read the same variables, and feed each other (one block's outputs as another's
+    inputs), as long as they form no cycle.
+
+    ``bounds`` are the Big-M constants' source: a :class:`Bounds` computed for ``network``, a
+    bound method name (``"interval"``, ``"symbolic"``, ``"alpha"``, ``"lp"``, ``"milp"``) or None
+    for :func:`~pyomo_nn.compute_bounds`' default method; a name or None computes them over the box
+    of the inputs: ``domain`` if given, intersected with the bounds of the ``inputs`` variables and,
+    where an input is another block's output, that block's output bounds.
+
+    ``inputs``/``outputs``: the user's own Pyomo variables (a list, an indexed Var in its index
+    order, or any iterable of scalar vars), written into the network's rows directly: the block
+    then creates no input or output variables of its own, and ``block.inputs[i]`` /
+    ``block.outputs[k]`` are References to them. Without them the block owns ``inputs`` (bounded
+    by the box) and ``outputs`` (bounded by the output bounds). The user's inputs are kept in the
+    box the Big-M constants hold over by the rows ``input_range[i]`` (the variables' own bounds
+    are left alone); after tightening them, :meth:`update_bounds` recomputes the constants.
+    When ``bounds`` are given, the inputs get their box, intersected with ``domain`` (the bounds
+    must then cover it, :meth:`Bounds.check_covers`).
 
     The block pickles and clones with its model: a clone shares the (immutable) network and
     bounds and refers to its own variables. ``encoding`` names how the piecewise layers (ReLU,
     max pooling) are written (:data:`~pyomo_nn.blocks.encoding.ENCODINGS`; ``"bigm"``).
+    Bad arguments raise a :class:`~pyomo_nn.PyomoNNError` naming the variable or argument, before
+    anything is added to the model.
     """
 
     def __init__(
         self,
         network: Network,
-        bounds: Bounds,
+        bounds: Bounds | str | None = None,
         domain: InputDomain | None = None,
         encoding: str = DEFAULT_ENCODING,
+        *,
+        inputs: object = None,
+        outputs: object = None,
     ) -> None:
         super().__init__(concrete=True)
-        if not isinstance(bounds, Bounds):
+        if not isinstance(network, Network):
             raise InvalidArgumentTypeError(
-                f"NetworkBlock needs the network's Bounds, got {type(bounds).__name__}: compute them "
-                "with pnn.compute_bounds(network, domain)"
+                f"NetworkBlock needs a Network (pnn.load_onnx(path)), got {type(network).__name__}"
             )
-        bounds.check_matches(network, domain)
-        self._network = network
-        self._bounds = bounds
-        self._input_box = _input_box(network, bounds, domain)
+        if domain is not None and not isinstance(domain, InputDomain):
+            raise InvalidArgumentTypeError(
+                f"domain must be an input domain such as pnn.Box(lower, upper), got {type(domain).__name__}"
+            )
         encoding_named(encoding)
+        in_vars = None if inputs is None else user_vars(inputs, "inputs", network.input_size, "inputs")
+        out_vars = None if outputs is None else user_vars(outputs, "outputs", network.output_size, "outputs")
+        model = owning_model([*(in_vars or ()), *(out_vars or ())])
+        others = [] if model is None else network_blocks(model)
+        check_wiring(in_vars, out_vars, others)
+        self._network = network
+        self._domain = domain
+        self._own_inputs = in_vars is None
+        self._own_outputs = out_vars is None
         self._encoding_name = encoding
+        if in_vars is not None:
+            self.inputs = pyo.Reference(in_vars)
+        if out_vars is not None:
+            self._output_refs = out_vars
+        self._bounds = self._resolve_bounds(bounds, in_vars, others)
+        self._input_box = _input_box(network, self._bounds, domain, in_vars)
         self._stats: list[LayerStats] = []
         self._encoded: dict[str, Encoded] = {}
         with PauseGC():  # millions of expression objects: collector passes would dominate the build
             self._build()
+
+    def _resolve_bounds(self, bounds: object, in_vars: list | None, others: list) -> Bounds:
+        """The Bounds the block uses: as given, or computed by the named method over the region."""
+        network, domain = self._network, self._domain
+        if isinstance(bounds, Bounds):
+            bounds.check_matches(network, domain)
+            return bounds
+        if bounds is not None and not isinstance(bounds, str):
+            raise InvalidArgumentTypeError(
+                f"bounds must be the network's Bounds (pnn.compute_bounds(network, domain)), a bound "
+                f"method name ({', '.join(METHODS)}) or None, got {type(bounds).__name__}"
+            )
+        if bounds is not None and bounds not in METHODS:
+            raise InvalidArgumentError(f"unknown bound method {bounds!r}; choose one of {list(METHODS)}")
+        if in_vars is None and domain is None:
+            raise InvalidArgumentTypeError(
+                "NetworkBlock needs the region its inputs range over to compute the Big-M constants: "
+                "pass inputs=[your bounded variables], a domain (domain=pnn.Box(lower, upper)), or "
+                "the network's Bounds (pnn.compute_bounds(network, domain))"
+            )
+        box = Box(*self._region(in_vars, others))
+        return compute_bounds(network, box) if bounds is None else compute_bounds(network, box, method=bounds)
+
+    def _region(self, variables: list | None, others: list) -> tuple[np.ndarray, np.ndarray]:
+        """The inputs' box: ``domain`` intersected with the variables' bounds (and the output
+        bounds of blocks computing them); refuses an unbounded or empty one, naming the input."""
+        n = self._network.input_size
+        lower, upper = np.full(n, -np.inf), np.full(n, np.inf)
+        if self._domain is not None:
+            lower, upper = (np.asarray(a, dtype=np.float64) for a in self._domain.box(n))
+        if variables is None:
+            if not (np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))):
+                raise UnboundedDomainError(
+                    "the domain leaves some inputs unbounded, so no Big-M constant exists; "
+                    "give every input finite lower and upper bounds (e.g. Box(0, 1))"
+                )
+            return lower, upper
+        var_lower, var_upper = var_region(variables, [b for b in others if b is not self])
+        lower, upper = np.maximum(lower, var_lower), np.minimum(upper, var_upper)
+        check_region(variables, lower, upper, "inputs")
+        return lower, upper
 
     @property
     def network(self) -> Network:
@@ -238,6 +329,51 @@ class NetworkBlock(ScalarBlock):
     def encoding(self) -> str:
         """The name of the encoding of the piecewise layers (``"bigm"``)."""
         return self._encoding_name
+
+    @property
+    def owns_inputs(self) -> bool:
+        """False when the inputs are the user's variables (``inputs=``)."""
+        return self._own_inputs
+
+    def input_vars(self) -> list[VarData]:
+        """The input variables, flat: the block's own, or the user's."""
+        return [self.inputs[i] for i in range(self._network.input_size)]
+
+    def output_vars(self) -> list[VarData]:
+        """The output variables, flat: the block's own, or the user's."""
+        return [self.outputs[k] for k in range(self._network.output_size)]
+
+    def output_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Valid (lower, upper) bounds of the outputs over the block's input box (from its
+        bounds), e.g. for Big-M constants of the user's own rows on the outputs."""
+        lower, upper = self._output_box
+        return lower.copy(), upper.copy()
+
+    def update_bounds(self, method: str | None = None) -> Bounds:
+        """Recompute the Big-M constants over the inputs' current box and rebuild the block's rows
+        in place (call it after tightening the input variables; for chained blocks, upstream
+        first). The box is found as when the block was built with a method name: the input
+        variables' current bounds, the domain, and the output bounds of blocks computing them.
+        ``method`` defaults to that of the current bounds. The user's variables and the block's
+        own ``inputs``/``outputs`` variables stay the same objects. Returns the new Bounds."""
+        method = self._bounds.method if method is None else method
+        if not isinstance(method, str) or method not in METHODS:
+            raise InvalidArgumentError(f"unknown bound method {method!r}; choose one of {list(METHODS)}")
+        model = self.model()
+        others = network_blocks(model) if model is not None else []
+        lower, upper = self._region(self.input_vars(), others)
+        bounds = compute_bounds(self._network, Box(lower, upper), method=method)
+        in_vars = None if self._own_inputs else self.input_vars()
+        box = _input_box(self._network, bounds, self._domain, in_vars)
+        keep = {"inputs", "outputs"}
+        for component in list(self.component_objects(descend_into=False)):
+            if component.local_name not in keep:
+                self.del_component(component)
+        self._bounds, self._input_box = bounds, box
+        self._stats, self._encoded = [], {}
+        with PauseGC():
+            self._build()
+        return bounds
 
     def _encoding_of(self, layer: Layer) -> Encoding:
         """The block's encoding of piecewise ``layer`` (looked up, never stored: the block pickles
@@ -275,11 +411,13 @@ class NetworkBlock(ScalarBlock):
                 point[i] = var.value
             else:
                 point[i] = centre[i] if x is None else np.ravel(x)[i]
+            if not var.fixed:  # a value outside the box cannot be feasible
+                point[i] = min(max(point[i], lower[i]), upper[i])
         values = {name: array[0] for name, array in net.activations(point).items()}
-        set_values(self.inputs, point)
+        _set_vars(self.input_vars(), point)
         for layer in net.layers:
             BLOCK_STAGES.stage_for(layer).warm_start(self, layer, values)
-        set_values(self.outputs, values[net.layers[-1].name])
+        _set_vars(self.output_vars(), values[net.layers[-1].name])
 
     def pre_activation(self, layer_name: str, j: int) -> LinearExpression:
         """Pre-activation ``a_j`` of neuron j of ReLU layer ``layer_name`` as an expression:
@@ -317,10 +455,20 @@ class NetworkBlock(ScalarBlock):
         net, bounds = self._network, self._bounds
         boxes = bounds.tensor_boxes(net)
         n_in = net.input_size
-        self.inputs = bounded_var(range(n_in), *self._input_box)
+        self._output_box = tuple(np.asarray(a, dtype=np.float64) for a in boxes[net.layers[-1].name])
+        if not self._own_inputs:
+            variables = self.input_vars()
+            lower, upper = self._input_box
+            self.input_range = constraint_rows(
+                range(n_in), lambda i: (float(lower[i]), variables[i], float(upper[i]))
+            )
+        elif self.component("inputs") is None:
+            self.inputs = bounded_var(range(n_in), *self._input_box)
+        else:
+            _set_bounds(self.inputs, *self._input_box)
         piecewise = [layer.name for layer in net.layers if layer.role is Role.PIECEWISE]
         self.layers = pyo.Block(piecewise)
-        tensors: dict[str, Tensor] = {INPUT: [self.inputs[i] for i in range(n_in)]}
+        tensors: dict[str, Tensor] = {INPUT: self.input_vars()}
         final = net.layers[-1]
         for layer in net.layers:
             sources = [tensors[name] for name in layer.inputs]
@@ -332,26 +480,55 @@ class NetworkBlock(ScalarBlock):
         self, layer: AffineLayer, affine: LinearRows, box: tuple, is_output: bool, kind: str
     ) -> list:
         n = box[0].size
-        var = bounded_var(range(n), *box)
         if is_output:
-            self.outputs = var
+            var = self._output_component(box)
             owner = self
         else:
+            var = bounded_var(range(n), *box)
             owner = pyo.Block()
             self.add_component(f"{layer.name}_values", owner)
             owner.y = var
         owner.affine = constraint_rows(range(n), lambda k: (0.0, affine.expression(k) - var[k], 0.0))
-        self._stats.append(LayerStats(layer.name, kind, n, 0, 0, 0, n, n))
+        added = 0 if is_output and not self._own_outputs else n
+        self._stats.append(LayerStats(layer.name, kind, n, 0, 0, 0, added, n))
         return [var[k] for k in range(n)]
 
     def _copy_to_outputs(self, values: list, box: tuple) -> None:
-        self.outputs = bounded_var(range(len(values)), *box)
-        self.output_copy = constraint_rows(range(len(values)), lambda k: self.outputs[k] == values[k])
+        outputs = self._output_component(box)
+        self.output_copy = constraint_rows(range(len(values)), lambda k: outputs[k] == values[k])
+
+    def _output_component(self, box: tuple) -> pyo.Var:
+        """``outputs``: the user's variables (a Reference), or the block's own bounded by ``box``
+        (made on the first build, re-bounded by :meth:`update_bounds`)."""
+        if self.component("outputs") is not None:
+            if self._own_outputs:
+                _set_bounds(self.outputs, *box)
+            return self.outputs
+        if self._own_outputs:
+            self.outputs = bounded_var(range(box[0].size), *box)
+        else:
+            self.outputs = pyo.Reference(self._output_refs)
+            del self._output_refs
+        return self.outputs
 
 
-def _input_box(network: Network, bounds: Bounds, domain: InputDomain | None) -> tuple[np.ndarray, np.ndarray]:
+def network_blocks(model: pyo.Block) -> list[NetworkBlock]:
+    """Every NetworkBlock of ``model`` (inside sub-blocks and indexed blocks too), each after
+    the blocks whose outputs it reads (else in the model's order)."""
+    blocks = [
+        block
+        for block in model.component_data_objects(pyo.Block, descend_into=True)
+        if isinstance(block, NetworkBlock)
+    ]
+    return dependency_order(blocks)
+
+
+def _input_box(
+    network: Network, bounds: Bounds, domain: InputDomain | None, variables: list | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The inputs' box: the domain's, clipped to the bounds' box (which covers it up to a
-    rounding tolerance, so the Big-M constants hold everywhere in it), else the bounds' box."""
+    rounding tolerance, so the Big-M constants hold everywhere in it), else the bounds' box;
+    for the user's ``variables``, also clipped to their own bounds (where finite)."""
     n_in = network.input_size
     lower, upper = bounds.input_lower, bounds.input_upper
     if lower.size != n_in:
@@ -359,6 +536,17 @@ def _input_box(network: Network, bounds: Bounds, domain: InputDomain | None) -> 
     if domain is not None:
         domain_lower, domain_upper = domain.box(n_in)
         lower, upper = np.maximum(domain_lower, lower), np.minimum(domain_upper, upper)
+    if variables is not None:
+        var_lower, var_upper = var_region(variables, [])
+        lower, upper = np.maximum(var_lower, lower), np.minimum(var_upper, upper)
+        empty = np.flatnonzero(lower > upper)
+        if empty.size:
+            i = int(empty[0])
+            raise EmptyDomainError(
+                f"inputs[{i}] ({variables[i].name}) has bounds outside the bounds' input box (together "
+                f"[{lower[i]:g}, {upper[i]:g}]): compute the bounds over a box that holds the variable, "
+                "or pass bounds=None to compute them from the variables' bounds"
+            )
     if not (np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))):
         raise UnboundedDomainError(
             "the domain leaves some inputs unbounded, so no Big-M constant exists; "
@@ -371,6 +559,19 @@ def _as_vars(source: Tensor) -> list:
     if isinstance(source, LinearRows):
         raise ShapeMismatchError("internal: a layer reads another layer's un-materialised output")
     return source
+
+
+def _set_vars(variables: list, values: np.ndarray) -> None:
+    """Set the values of the (non-fixed) variables from a full-length array."""
+    for var, value in zip(variables, values, strict=True):
+        if not var.fixed:
+            var.set_value(float(value), skip_validation=True)
+
+
+def _set_bounds(var: pyo.Var, lower: np.ndarray, upper: np.ndarray) -> None:
+    for index in var:
+        var[index].setlb(float(lower[index]))
+        var[index].setub(float(upper[index]))
 
 
 def _values(var: pyo.Var, size: int) -> np.ndarray:

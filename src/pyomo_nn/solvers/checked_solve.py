@@ -8,7 +8,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from pyomo_nn.blocks import NetworkBlock
+from pyomo_nn.blocks.network_block import network_blocks
 from pyomo_nn.errors import InfeasibleModelError, SolverConfigError, SolverFailedError
 from pyomo_nn.result import Result, recheck
 from pyomo_nn.solvers.backends import run_solver
@@ -31,7 +31,8 @@ def solve(
     """Solve ``model`` and re-check every NetworkBlock in it at the solution found.
 
     Before solving, each block is warm-started (:meth:`NetworkBlock.warm_start`) so that
-    solvers taking a MIP start begin with a feasible point of every network.
+    solvers taking a MIP start begin with a feasible point of every network; blocks that read
+    another block's outputs are started after it, from its values.
 
     ``solver`` is a Pyomo solver name or a full :class:`SolverConfig` (then passing keyword
     settings too is an error: one of the two would be silently ignored). A model with no
@@ -48,18 +49,14 @@ def solve(
             f"the model has {len(objectives)} active objectives ({', '.join(o.name for o in objectives[:3])}"
             "...); a solver takes one: deactivate the others or combine them into one expression"
         )
-    network_blocks = [
-        block
-        for block in model.component_objects(pyo.Block, descend_into=True)
-        if isinstance(block, NetworkBlock)
-    ]
-    for block in network_blocks:
+    blocks = network_blocks(model)  # upstream first: chained blocks start from consistent values
+    for block in blocks:
         block.warm_start()
     outcome = run_solver(model, config) if objectives else _feasibility_solve(model, config)
-    blocks = {}
+    checks = {}
     if outcome.has_solution:
-        for block in network_blocks:
-            blocks[block.name] = recheck(
+        for block in blocks:
+            checks[block.name] = recheck(
                 block.name, block.network, block.input_values(), block.output_values()
             )
     result = Result(
@@ -69,7 +66,7 @@ def solve(
         dual_bound=outcome.dual_bound,
         wall_time=outcome.wall_time,
         message=outcome.message,
-        blocks=blocks,
+        blocks=checks,
     )
     if outcome.status == "infeasible":
         raise InfeasibleModelError(
