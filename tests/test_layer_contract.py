@@ -48,8 +48,11 @@ from pyomo_nn.ir import (
     Elementwise,
     MaxPool2d,
     Network,
+    Pad,
     ReLU,
     Role,
+    Slice,
+    Transpose,
 )
 from pyomo_nn.ir.kinds import TABLES
 from pyomo_nn.tolerances import IMPORT_MATCH_ATOL, LP_BOUND_ABS, LP_BOUND_REL
@@ -167,6 +170,44 @@ def _concat(rng: np.random.Generator) -> Network:
     return Network(layers, (1, 3, 3))
 
 
+def _transpose(rng: np.random.Generator) -> Network:
+    layers = (
+        Transpose("nhwc", INPUT, (2, 3, 4), (0, 2, 1)),
+        Conv2d("conv", "nhwc", _weights(rng, 3, 2, 2, 2), rng.normal(size=3) * 0.3, (2, 4, 3)),
+        Transpose("moved", "conv", (3, 3, 2), (1, 2, 0)),
+        ReLU("relu", "moved"),
+        Transpose("back", "relu", (3, 2, 3), (2, 1, 0)),
+        Dense("out", "back", _weights(rng, 2, 18), rng.normal(size=2)),
+    )
+    return Network(layers, (2, 3, 4))
+
+
+def _pad(rng: np.random.Generator) -> Network:
+    layers = (
+        Conv2d("conv_0", INPUT, _weights(rng, 2, 1, 2, 2), rng.normal(size=2) * 0.3, (1, 4, 4)),
+        Pad("constant", "conv_0", (2, 3, 3), (0, 1, -1, 0, 0, 1), value=0.5),
+        ReLU("relu_0", "constant"),
+        Pad("reflect", "relu_0", (2, 4, 3), (0, 1, 1, 0, 0, 1), mode="reflect"),
+        Conv2d("conv_1", "reflect", _weights(rng, 2, 2, 2, 2), rng.normal(size=2) * 0.3, (2, 5, 5)),
+        ReLU("relu_1", "conv_1"),
+        Pad("edge", "relu_1", (2, 4, 4), (0, 0, 0, 0, 1, 1), mode="edge"),
+        MaxPool2d("pool", "edge", (2, 5, 5), (2, 2), strides=(2, 2)),
+        Dense("out", "pool", _weights(rng, 2, 8), rng.normal(size=2)),
+    )
+    return Network(layers, (1, 4, 4))
+
+
+def _slice(rng: np.random.Generator) -> Network:
+    layers = (
+        Conv2d("conv", INPUT, _weights(rng, 3, 1, 2, 2), rng.normal(size=3) * 0.3, (1, 5, 5)),
+        Slice("channels", "conv", (3, 4, 4), (1,), (10,), (0,)),
+        ReLU("relu", "channels"),
+        Slice("reversed", "relu", (2, 4, 4), (-1, 3), (-100, 0), (2, 1), (-2, -1)),
+        Dense("out", "reversed", _weights(rng, 2, 12), rng.normal(size=2)),
+    )
+    return Network(layers, (1, 5, 5))
+
+
 #: One small network per layer kind: add an entry for a new kind.
 EXAMPLES = [
     Example(Dense, _dense),
@@ -177,6 +218,9 @@ EXAMPLES = [
     Example(AvgPool2d, _avg_pool2d),
     Example(Add, _add),
     Example(Concat, _concat),
+    Example(Transpose, _transpose),
+    Example(Pad, _pad),
+    Example(Slice, _slice),
 ]
 
 examples = pytest.mark.parametrize("example", EXAMPLES, ids=lambda example: example.id)

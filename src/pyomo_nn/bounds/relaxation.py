@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import scipy.sparse as sp
 
 from pyomo_nn.ir import INPUT, AffineLayer, Layer, MovementLayer, Network, SparseMatrix, StageTable
 
@@ -150,13 +151,18 @@ def _ancestors(network: Network, target: Layer) -> set[str]:
 
 
 def _over_columns(layer: AffineLayer, sources: list[np.ndarray]) -> SparseMatrix:
-    """The layer's linear map with the problem's column indices of its inputs."""
+    """The layer's linear map with the problem's column indices of its inputs. Inputs that
+    share columns (a padding constant, values a Pad repeats) have their terms summed, so that
+    no row names a column twice."""
     maps = [m if isinstance(m, SparseMatrix) else SparseMatrix.from_dense(m) for m in layer.linear_maps()]
     local = maps[0] if len(maps) == 1 else SparseMatrix.hstack(maps)
     columns = np.concatenate(sources)
-    return SparseMatrix(
-        local.indptr, columns[local.indices], local.data, (local.shape[0], int(columns.max()) + 1)
-    )
+    shape = (local.shape[0], int(columns.max()) + 1)
+    if np.unique(columns).size < columns.size:
+        summed = sp.csr_array((local.data.copy(), columns[local.indices], local.indptr.copy()), shape=shape)
+        summed.sum_duplicates()  # in place: on copies, never on the layer's own matrix
+        return SparseMatrix(summed.indptr.astype(np.int64), summed.indices.astype(np.int64), summed.data, shape)
+    return SparseMatrix(local.indptr, columns[local.indices], local.data, shape)
 
 
 def _as_columns(tensor: np.ndarray | Pending) -> np.ndarray:

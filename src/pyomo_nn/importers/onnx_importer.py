@@ -20,8 +20,10 @@ is ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,11 +50,16 @@ from pyomo_nn.ir import (
     Elementwise,
     Layer,
     MaxPool2d,
+    MovementLayer,
     Network,
+    Pad,
     ReLU,
+    Slice,
+    Transpose,
 )
 from pyomo_nn.ir.checks import check_magnitude
 from pyomo_nn.ir.fold import fold_elementwise
+from pyomo_nn.ir.movement import PAD_MODES
 from pyomo_nn.ir.onnx_source import OnnxSource
 
 #: Operations that end a classifier: kept as a marker, never encoded.
@@ -202,9 +209,8 @@ class _GraphReader:
         self.values: dict[str, Value] = {}
         self.layers: list[Layer] = []
         self.sizes: dict[str, int] = {}
-        self.counts = dict.fromkeys(
-            ("dense", "relu", "elementwise", "conv", "maxpool", "avgpool", "add", "concat"), 0
-        )
+        kinds = ("dense", "relu", "elementwise", "conv", "maxpool", "avgpool", "add", "concat", "transpose")
+        self.counts = dict.fromkeys((*kinds, "slice", "pad"), 0)
         self.materialized: list[tuple[_AffineMap, str]] = []
 
     # -- top level -----------------------------------------------------------------
@@ -472,6 +478,104 @@ class _GraphReader:
             return args[0].with_shape(shape)
         layer = Concat(self._new_name("concat"), tuple(self._materialize(x) for x in args))
         return self._layer_output(layer, shape)
+
+    def _moved(self, x: Value, kind: str, layer: Callable[[tuple[int, ...], int], MovementLayer]) -> Value:
+        """Transpose, Slice or Pad of ``x``: ``layer(shape, batch)`` is the IR layer for a tensor of
+        ``shape`` whose axes are the ONNX axes from ``batch`` on (1: the leading batch axis of size 1
+        is left out, when the op leaves it alone). A constant is computed here; a dense affine map
+        has its rows re-laid (no layer); an identity or diagonal map becomes a layer on its base."""
+        shape = _shape_of(x)
+        if not isinstance(x, _AffineMap):
+            constant, array = layer(shape, 0), np.asarray(x)
+            if array.dtype.kind not in "biuf":
+                raise UnsupportedVariant(f"a {kind} of a {array.dtype} constant is not supported")
+            table = constant.table
+            values = np.where(table >= 0, array.ravel()[np.maximum(table, 0)], constant.fill)
+            return values.astype(array.dtype)
+        batch = 1 if len(shape) >= 2 and shape[0] == 1 else 0
+        try:
+            moved = layer(shape[batch:], batch)
+        except ValueError:
+            if not batch:
+                raise
+            moved, batch = layer(shape, 0), 0
+        gather = moved.gather(x.offset.size)
+        copied = gather >= 0
+        out_shape = (1, *moved.output_shape) if batch else moved.output_shape
+        offset = np.where(copied, x.offset[np.maximum(gather, 0)], 0.0)
+        if x.matrix is not None and x.matrix.ndim == 2:
+            _check_dense(gather.size, x.base_size)
+            matrix = np.where(copied[:, None], x.matrix[np.maximum(gather, 0)], 0.0)
+            offset = np.where(copied, offset, moved.fill)
+            return _AffineMap(x.base, x.base_size, matrix, offset, out_shape)
+        moved = dataclasses.replace(moved, name=self._new_name(kind), input=x.base)
+        self._append(moved)
+        diagonal = None if x.matrix is None else np.where(copied, x.matrix[np.maximum(gather, 0)], 1.0)
+        return _AffineMap(moved.name, gather.size, diagonal, offset, out_shape)
+
+    def _transpose(self, node: onnx.NodeProto, args: list, attrs: dict) -> Value:
+        rank = len(_shape_of(args[0]))
+        perm = _ints(attrs.get("perm", range(rank - 1, -1, -1)), "perm")
+        if sorted(perm) != list(range(rank)):
+            raise ValueError(f"perm {perm} is not a permutation of the {rank} axes")
+
+        def layer(shape: tuple[int, ...], batch: int) -> Transpose:
+            if batch and perm[0] != 0:
+                raise ValueError("the batch axis moves")
+            return Transpose("transpose", "?", shape, [p - batch for p in perm[batch:]])
+
+        return self._moved(args[0], "transpose", layer)
+
+    def _slice(self, node: onnx.NodeProto, args: list, attrs: dict) -> Value:
+        rank = len(_shape_of(args[0]))
+        if len(args) > 1:  # opset >= 10: starts, ends, axes, steps are inputs
+            if any(isinstance(a, _AffineMap) for a in args[1:]):
+                raise UnsupportedVariant("a Slice whose ranges depend on the input is not supported")
+            ranges = [None if a is None else _ints(a, "Slice ranges") for a in args[1:5]]
+            ranges += [None] * (4 - len(ranges))
+        else:  # opset < 10: attributes
+            ranges = [_ints(attrs.get(name, []), name) for name in ("starts", "ends")]
+            ranges += [None if "axes" not in attrs else _ints(attrs["axes"], "axes"), None]
+        starts, ends, axes, steps = ranges
+        axes = [_axis(a, rank) for a in (range(len(starts)) if axes is None else axes)]
+
+        def layer(shape: tuple[int, ...], batch: int) -> Slice:
+            if batch and 0 in axes:
+                raise ValueError("the batch axis is sliced")
+            return Slice("slice", "?", shape, starts, ends, [a - batch for a in axes], steps)
+
+        return self._moved(args[0], "slice", layer)
+
+    def _pad(self, node: onnx.NodeProto, args: list, attrs: dict) -> Value:
+        rank = len(_shape_of(args[0]))
+        axes = list(range(rank))
+        if len(args) > 1:  # opset >= 11: pads, constant_value, axes are inputs
+            if any(isinstance(a, _AffineMap) for a in args[1:]):
+                raise UnsupportedVariant("a Pad whose pads or value depend on the input is not supported")
+            given = _ints(args[1], "pads")
+            values = [] if len(args) < 3 or args[2] is None else _floats(args[2], "the pad value")
+            value = values[0] if values else 0.0
+            if len(args) > 3 and args[3] is not None:
+                axes = [_axis(a, rank) for a in _ints(args[3], "axes")]
+        else:  # opset < 11: attributes
+            given, value = _ints(attrs.get("pads", []), "pads"), _floats(attrs.get("value", 0.0), "value")[0]
+        if len(given) != 2 * len(axes):
+            raise ValueError(f"pads {given} need two entries for each of the axes {axes}")
+        pads = [0] * (2 * rank)
+        for k, axis in enumerate(axes):
+            pads[axis], pads[rank + axis] = given[k], given[len(axes) + k]
+        mode = attrs.get("mode", b"constant")
+        mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+        if mode not in PAD_MODES:
+            raise UnsupportedVariant(f"Pad mode {mode!r} is not supported (only {', '.join(PAD_MODES)})")
+
+        def layer(shape: tuple[int, ...], batch: int) -> Pad:
+            if batch and (pads[0] or pads[rank]):
+                raise ValueError("the batch axis is padded")
+            kept = pads[batch:rank] + pads[rank + batch :]
+            return Pad("pad", "?", shape, kept, value, mode)
+
+        return self._moved(args[0], "pad", layer)
 
     def _new_name(self, kind: str) -> str:
         name = f"{kind}_{self.counts[kind]}"
@@ -764,6 +868,42 @@ def _placeholder(shape: tuple[int, ...]) -> np.ndarray:
     return np.broadcast_to(np.float64(0.0), shape)
 
 
+def _ints(values: object, what: str) -> list[int]:
+    """``values`` (a constant tensor or an attribute) as Python ints; ValueError otherwise."""
+    array = np.asarray(values)
+    if array.dtype.kind in "biu":
+        return [int(v) for v in array.ravel()]
+    floats = _floats(array, what)
+    if any(v != round(v) for v in floats):
+        raise ValueError(f"{what} must be whole numbers, got {floats}")
+    return [int(v) for v in floats]
+
+
+def _floats(values: object, what: str) -> list[float]:
+    """``values`` as finite Python floats; ValueError otherwise."""
+    try:
+        array = np.asarray(values, dtype=np.float64).ravel()
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{what} must be numbers") from error
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} must be finite numbers, got {array.tolist()}")
+    return array.tolist()
+
+
+def _op_constant_of_shape(args: list, attrs: dict) -> Value:
+    """A constant tensor of the given (constant) shape, e.g. part of the pads torch computes."""
+    if isinstance(args[0], _AffineMap):
+        raise UnsupportedVariant("a ConstantOfShape whose shape depends on the input is not supported")
+    dims = _ints(args[0], "the shape")
+    if any(d < 0 for d in dims) or math.prod(dims) > MAX_TENSOR_SIZE:
+        raise ValueError(f"ConstantOfShape of shape {dims}")
+    value = attrs.get("value")
+    fill = np.zeros(1, np.float32) if value is None else _tensor_array(value, "the value of ConstantOfShape")
+    if fill.size != 1:
+        raise ValueError(f"ConstantOfShape needs a one-value tensor, got shape {fill.shape}")
+    return np.full(dims, fill.ravel()[0], dtype=fill.dtype)
+
+
 def _op_pass_through(args: list, attrs: dict) -> Value:
     return args[0]
 
@@ -833,6 +973,7 @@ _OP_DOMAINS = {"Scaler": "ai.onnx.ml"}
 _HANDLERS = {
     "BatchNormalization": _op_batch_norm,
     "Cast": _op_cast,
+    "ConstantOfShape": _op_constant_of_shape,
     "Div": _op_div,
     "Dropout": _op_dropout,
     "Flatten": _op_flatten,
@@ -855,6 +996,9 @@ _LAYER_OPS = {
     "GlobalAveragePool": _GraphReader._pool,
     "GlobalMaxPool": _GraphReader._pool,
     "MaxPool": _GraphReader._pool,
+    "Pad": _GraphReader._pad,
     "ReduceMean": _GraphReader._reduce_mean,
+    "Slice": _GraphReader._slice,
     "Sub": _GraphReader._sub,
+    "Transpose": _GraphReader._transpose,
 }

@@ -13,6 +13,7 @@ from pyomo_nn.ir.layers import (
     interval_image,
 )
 from pyomo_nn.ir.merge import Add, Concat
+from pyomo_nn.ir.movement import Pad, Slice, Transpose
 from pyomo_nn.ir.network import INPUT, Network
 from pyomo_nn.ir.pooling import AvgPool2d, MaxPool2d, MaxPoolCandidates
 from pyomo_nn.ir.sparse import SparseMatrix
@@ -31,10 +32,13 @@ __all__ = [
     "MaxPoolCandidates",
     "MovementLayer",
     "Network",
+    "Pad",
     "PiecewiseLayer",
     "ReLU",
     "Role",
+    "Slice",
     "SparseMatrix",
     "StageTable",
+    "Transpose",
     "interval_image",
 ]

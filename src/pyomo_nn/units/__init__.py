@@ -19,7 +19,10 @@ from pyomo_nn.units import (
     dense,
     elementwise,
     max_pool2d,
+    pad,
     relu,
+    slice,
+    transpose,
 )
 from pyomo_nn.units.stages import KINDS, STAGES, register
 
@@ -33,6 +36,9 @@ __all__ = [
     "dense",
     "elementwise",
     "max_pool2d",
+    "pad",
     "register",
     "relu",
+    "slice",
+    "transpose",
 ]
