@@ -10,8 +10,8 @@ one, so its bounds matter). For each it checks, independently of the stage's own
   sampled pre-activations;
 * LP/MILP relaxation rows: with the input fixed, the MILP bounds of the output equal the
   forward pass and the LP bounds contain it;
-* the block: with the input fixed, a feasibility solve finds the forward pass, and the warm
-  start at that input satisfies every row;
+* the block, in every encoding of the piecewise kinds: with the input fixed, a feasibility
+  solve finds the forward pass, and the warm start at that input satisfies every row;
 * the attack's gradient equals finite differences;
 * pruning zeroes the weights of the kinds that have them.
 
@@ -225,6 +225,9 @@ EXAMPLES = [
 
 examples = pytest.mark.parametrize("example", EXAMPLES, ids=lambda example: example.id)
 
+#: The block's tests run for every encoding of the piecewise kinds.
+encodings = pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+
 
 def _network(example: Example) -> Network:
     net = example.build(np.random.default_rng(len(example.id)))
@@ -320,30 +323,32 @@ def test_relaxation_rows_with_the_input_fixed_give_the_forward_pass(example):
 
 
 # -- the block ------------------------------------------------------------------------------------
-def _fixed_input_model(net: Network, x: np.ndarray) -> pyo.ConcreteModel:
+def _fixed_input_model(net: Network, x: np.ndarray, encoding: str) -> pyo.ConcreteModel:
     domain = _domain(net)
     model = pyo.ConcreteModel()
-    model.nn = pnn.NetworkBlock(net, pnn.compute_bounds(net, domain, "symbolic"), domain)
+    model.nn = pnn.NetworkBlock(net, pnn.compute_bounds(net, domain, "symbolic"), domain, encoding=encoding)
     for i, value in enumerate(x):
         model.nn.inputs[i].fix(float(value))
     return model
 
 
 @examples
-def test_block_with_the_input_fixed_is_the_forward_pass(example):
+@encodings
+def test_block_with_the_input_fixed_is_the_forward_pass(example, encoding):
     net = _network(example)
     x = _samples(_domain(net), net.input_size)[5]
-    model = _fixed_input_model(net, x)
+    model = _fixed_input_model(net, x, encoding)
     result = pnn.solve(model, solver="highs", time_limit=30)
     assert result.status == "optimal", result
     assert np.allclose(model.nn.output_values(), net.forward(x), rtol=0, atol=SOLVER_ATOL)
 
 
 @examples
-def test_warm_start_satisfies_every_row(example):
+@encodings
+def test_warm_start_satisfies_every_row(example, encoding):
     net = _network(example)
     x = _samples(_domain(net), net.input_size)[7]
-    model = _fixed_input_model(net, x)
+    model = _fixed_input_model(net, x, encoding)
     model.nn.warm_start(x)
     for row in model.component_data_objects(pyo.Constraint, active=True):
         body = pyo.value(row.body)

@@ -21,7 +21,7 @@ import logging
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F  # noqa: N812 - torch's own spelling
+import torch.nn.functional as F
 from make_torch_fixtures import MAX_ORT_DIFF, check, describe, export
 from torch import nn
 

@@ -161,7 +161,9 @@ def _over_columns(layer: AffineLayer, sources: list[np.ndarray]) -> SparseMatrix
     if np.unique(columns).size < columns.size:
         summed = sp.csr_array((local.data.copy(), columns[local.indices], local.indptr.copy()), shape=shape)
         summed.sum_duplicates()  # in place: on copies, never on the layer's own matrix
-        return SparseMatrix(summed.indptr.astype(np.int64), summed.indices.astype(np.int64), summed.data, shape)
+        return SparseMatrix(
+            summed.indptr.astype(np.int64), summed.indices.astype(np.int64), summed.data, shape
+        )
     return SparseMatrix(local.indptr, columns[local.indices], local.data, shape)
 
 

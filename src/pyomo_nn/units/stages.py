@@ -7,7 +7,7 @@ by side and the contract test (``tests/test_layer_contract.py``) can walk them.
 
 from __future__ import annotations
 
-from pyomo_nn.blocks.encoding import BIG_M
+from pyomo_nn.blocks.encoding import ENCODINGS
 from pyomo_nn.blocks.network_block import BLOCK_STAGES
 from pyomo_nn.bounds.alpha import ALPHA_STEPS
 from pyomo_nn.bounds.naive import MAGNITUDE
@@ -28,7 +28,7 @@ STAGES: dict[str, StageTable] = {
     "lp": LP_ROWS,  # bounds/relaxation.py: rows of the LP/MILP relaxation
     "tightening": OPEN_INPUTS,  # bounds/tightening.py: which input values need tightening
     "milp": BLOCK_STAGES,  # blocks/network_block.py: how the layer enters the block
-    "bigm": BIG_M,  # blocks/encoding.py: the Big-M rows of a piecewise kind
+    **ENCODINGS,  # blocks/encoding.py: "bigm", the Big-M rows of a piecewise kind (one per encoding)
     "export": EXPORT,  # exporters/onnx_exporter.py: ONNX nodes
     "gradient": GRADIENTS,  # vnnlib/attack.py: backward pass of the attack
     "pruned_weights": PRUNED_WEIGHTS,  # transforms/rounder.py: optional, the weights to prune
@@ -40,12 +40,12 @@ KINDS: list[type] = []
 
 def register(kind: type, **entries: object) -> None:
     """Register ``kind``'s entry for each stage named in ``entries`` (the keys of
-    :data:`STAGES`). Every required stage must be given, and ``bigm`` exactly for piecewise
-    kinds; a missing one is a TypeError here, at import."""
+    :data:`STAGES`). Every required stage must be given, and a piecewise kind needs an entry
+    for every encoding (``bigm``, ...); a missing one is a TypeError here, at import."""
     unknown = set(entries) - set(STAGES)
     missing = [name for name, table in STAGES.items() if table.required and name not in entries]
-    if kind.role is Role.PIECEWISE and "bigm" not in entries:
-        missing.append("bigm")
+    if kind.role is Role.PIECEWISE:
+        missing += [name for name in ENCODINGS if name not in entries]
     if unknown or missing:
         raise TypeError(f"unit of {kind.__name__}: unknown stages {sorted(unknown)}, missing {missing}")
     for name, entry in entries.items():
