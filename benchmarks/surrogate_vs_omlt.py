@@ -1,27 +1,39 @@
-"""pyomo-nn against OMLT on a network used as a surrogate inside a process model (issue 12).
+"""pyomo-nn against OMLT on networks used as surrogates inside process models (issue 12).
 
-The problem is OMLT's auto-thermal reformer example: the ReLU regression network
-``examples/data/reformer_relu.onnx`` (2 -> 10 x 4 -> 12, scaled inputs to scaled outputs, written
-by ``examples/train_reformer.py``) with its scaling ``examples/data/reformer_scaling.json``
-(``x_scaled = (x - offset) / factor``, ``y = y_scaled * factor + offset``); maximise the H2 mole
-fraction subject to N2 <= 0.34 over the data's input box (bypass fraction, NG steam ratio).
+Two problems, each built from the ONNX files and their scaling by both tools and solved by the
+same HiGHS call:
 
-Each tool builds the model from the ONNX file and the scaling:
+- ``reformer``: OMLT's auto-thermal reformer example. The ReLU regression network
+  ``examples/data/reformer_relu.onnx`` (2 -> 10 x 4 -> 12, scaled inputs to scaled outputs, written
+  by ``examples/train_reformer.py``) with its scaling ``examples/data/reformer_scaling.json``
+  (``x_scaled = (x - offset) / factor``, ``y = y_scaled * factor + offset``); maximise the H2 mole
+  fraction subject to N2 <= 0.34 over the data's input box (bypass fraction, NG steam ratio).
+- ``plant``: ``examples/reformer_plant.py``, three reformer trains sharing gas and steam with
+  on/off decisions, one network per train (``reformer_flows_relu.onnx``, 2 -> 10 x 4 -> 6). The
+  plant's rows (switched flows with the block's output bounds, supplies, the N2 limit, the margin)
+  are the example's own functions, applied to each tool's variables.
 
-- OMLT: its ONNX reader (``omlt.io.onnx.load_onnx_neural_network``, the reader behind
-  ``load_onnx_neural_network_with_bounds``) with an ``OffsetScaling`` and the scaled input box,
-  an ``OmltBlock`` with ``ReluBigMFormulation`` (OMLT's own interval bounds); the objective and
-  the constraint on ``block.outputs`` (OMLT's unscaled outputs), as in OMLT's notebook;
-- pyomo-nn: see :func:`build_pyomo_nn`.
+Each tool builds the model its users would write:
 
-Both models are solved by the same call: HiGHS through ``pyomo.contrib.solver`` with pyomo-nn's
-HiGHS defaults (``HIGHS_DEFAULT_OPTIONS``: feasibility tolerances 1e-9) and gaps of 1e-9, so
-that the optima can be compared to 1e-6. Build time runs from the ONNX file on disk to a
-finished model with objective and constraint (best of ``--repeats``, the tools alternating in
-one process); solve time is the wall time of the solver call. Each decision is re-evaluated with
-onnxruntime. Needs OMLT (``pip install -e ".[bench]"``); a few seconds::
+- OMLT: its ONNX reader (``omlt.io.onnx.load_onnx_neural_network``) with an ``OffsetScaling`` and
+  the scaled input box, an ``OmltBlock`` with ``ReluBigMFormulation`` (OMLT's own interval bounds)
+  per network; the problem on ``block.inputs``/``block.outputs`` (OMLT's unscaled variables), as in
+  OMLT's notebook; the plant's output bounds are those OMLT computed for its last layer, unscaled;
+- pyomo-nn: ``load_onnx(...).scaled(...)`` and ``NetworkBlock(net, bounds, inputs=[...],
+  outputs=[...])`` on the user's own variables (no linking rows), with each bound method of
+  ``--bounds`` (``default``: the package's default; the block computes the bounds over its input
+  variables' box, so their time is part of the build).
 
-    python benchmarks/surrogate_vs_omlt.py [--time-limit 120] [--repeats 5]
+Both models are solved with HiGHS through ``pyomo.contrib.solver`` with pyomo-nn's HiGHS
+defaults (``HIGHS_DEFAULT_OPTIONS``: feasibility tolerances 1e-9) and gaps of 1e-9, so that the
+optima can be compared to 1e-6. Build time runs from the ONNX file on disk to a finished model
+with objective and constraints (best of ``--repeats``, the tools alternating in one process);
+solve time is the wall time of the solver call (median over ``--seeds`` HiGHS random seeds).
+Every decision is re-evaluated with onnxruntime. Needs OMLT (``pip install -e ".[bench]"``);
+about a minute::
+
+    python benchmarks/surrogate_vs_omlt.py [--time-limit 120] [--repeats 5] [--seeds 3]
+        [--bounds default,interval,alpha,lp] [--only plant]
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ import argparse
 import gc
 import json
 import logging
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -54,12 +67,18 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     sys.exit("this benchmark needs OMLT: pip install 'pyomo-nn[bench]' (or pip install omlt)")
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "examples" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "examples"))
+import reformer_plant as plant  # noqa: E402  (the plant's rows, shared with the example)
+
+DATA_DIR = ROOT / "examples" / "data"
 REFORMER_ONNX = DATA_DIR / "reformer_relu.onnx"
 REFORMER_SCALING = DATA_DIR / "reformer_scaling.json"
+FLOWS_ONNX = DATA_DIR / "reformer_flows_relu.onnx"
+FLOWS_SCALING = DATA_DIR / "reformer_flows_scaling.json"
 #: OMLT's constraint: N2 mole fraction of the product at most this.
 N2_MAX = 0.34
-#: The two tools' optimal objectives must agree this closely.
+#: The tools' optimal objectives must agree this closely.
 OBJECTIVE_ATOL = 1e-6
 #: A model's outputs must match onnxruntime at its decision this closely, in scaled units
 #: (onnxruntime computes in float32).
@@ -68,11 +87,13 @@ STATUS_NAMES = {
     TerminationCondition.convergenceCriteriaSatisfied: "optimal",
     TerminationCondition.maxTimeLimit: "time_limit",
 }
+#: pyomo-nn's bound methods measured by default ("default": the package's default method).
+BOUND_METHODS = ("default", "interval", "alpha", "lp")
 
 
 @dataclass(frozen=True)
 class Scaling:
-    """The network's scaling and input box, read from ``reformer_scaling.json``."""
+    """A network's scaling and input box, read from its ``*_scaling.json``."""
 
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
@@ -113,17 +134,17 @@ class Scaling:
 
 @dataclass
 class Built:
-    """A finished model and its decision and prediction variables (engineering units)."""
+    """A finished model and, per network in it, its input and output variables (engineering
+    units)."""
 
     model: pyo.ConcreteModel
-    inputs: list[pyo.Var]
-    outputs: list[pyo.Var]
+    networks: list[tuple[list[pyo.Var], list[pyo.Var]]]
 
-    def decision(self) -> np.ndarray:
-        return np.array([pyo.value(var) for var in self.inputs], dtype=np.float64)
+    def decisions(self) -> list[np.ndarray]:
+        return [np.array([pyo.value(v) for v in inputs], dtype=np.float64) for inputs, _ in self.networks]
 
-    def prediction(self) -> np.ndarray:
-        return np.array([pyo.value(var) for var in self.outputs], dtype=np.float64)
+    def predictions(self) -> list[np.ndarray]:
+        return [np.array([pyo.value(v) for v in outputs], dtype=np.float64) for _, outputs in self.networks]
 
 
 @dataclass
@@ -137,30 +158,26 @@ class ToolRun:
     status: str = "-"
     objective: float | None = None
     dual_bound: float | None = None
-    decision: np.ndarray | None = None
-    prediction: np.ndarray | None = None
-    ort_diff: float | None = None  # max |model outputs - onnxruntime| at the decision, scaled units
+    decisions: list[np.ndarray] | None = None
+    predictions: list[np.ndarray] | None = None
+    ort_diff: float | None = None  # max |model outputs - onnxruntime| at the decisions, scaled units
     notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class SolveSettings:
-    """Identical HiGHS settings for both tools."""
+    """Identical HiGHS settings for every tool; ``seeds`` HiGHS random seeds per solve."""
 
     time_limit: float
     mip_gap: float
     options: tuple[tuple[str, bool | int | float | str], ...]
+    seeds: int = 1
 
 
-# -- the reformer problem, once per tool ------------------------------------------------------------------
-def add_reformer_problem(model: pyo.ConcreteModel, outputs: list[pyo.Var], scaling: Scaling) -> None:
-    """OMLT's problem on the prediction variables: maximise H2 subject to N2 <= N2_MAX."""
-    model.h2 = pyo.Objective(expr=outputs[scaling.output("H2")], sense=pyo.maximize)
-    model.n2 = pyo.Constraint(expr=outputs[scaling.output("N2")] <= N2_MAX)
-
-
-def build_omlt(onnx_path: Path, scaling: Scaling) -> Built:
-    """OMLT: ONNX reader + OffsetScaling + ReluBigMFormulation, as in OMLT's reformer notebook."""
+# -- OMLT ---------------------------------------------------------------------------------------------------
+def omlt_block(parent: pyo.Block, name: str, onnx_path: Path, scaling: Scaling) -> OmltBlock:
+    """OMLT's block ``parent.<name>`` for one network: ONNX reader + OffsetScaling +
+    ReluBigMFormulation."""
     scaler = OffsetScaling(
         offset_inputs=scaling.input_offset.tolist(),
         factor_inputs=scaling.input_factor.tolist(),
@@ -172,51 +189,92 @@ def build_omlt(onnx_path: Path, scaling: Scaling) -> Built:
         for i, (lo, hi) in enumerate(zip(scaling.scaled_lower, scaling.scaled_upper, strict=True))
     }
     definition = load_onnx_neural_network(onnx.load(str(onnx_path)), scaler, box)
+    block = OmltBlock()
+    parent.add_component(name, block)  # OMLT builds only inside a model
+    block.build_formulation(ReluBigMFormulation(definition))
+    block.definition = definition  # plain attribute: for the output bounds below
+    return block
+
+
+def omlt_output_bounds(block: OmltBlock, scaling: Scaling) -> tuple[np.ndarray, np.ndarray]:
+    """The bounds OMLT computed for the last layer's (scaled) outputs, in engineering units."""
+    (last,) = block.definition.output_layers
+    z = block.layer[id(last)].z
+    lower = np.array([float(z[k].lb) for k in z], dtype=np.float64)
+    upper = np.array([float(z[k].ub) for k in z], dtype=np.float64)
+    return (
+        lower * scaling.output_factor + scaling.output_offset,
+        upper * scaling.output_factor + scaling.output_offset,
+    )
+
+
+def io_vars(block: pyo.Block, n_in: int, n_out: int) -> tuple[list[pyo.Var], list[pyo.Var]]:
+    return [block.inputs[i] for i in range(n_in)], [block.outputs[k] for k in range(n_out)]
+
+
+# -- the reformer problem ---------------------------------------------------------------------------------
+def add_reformer_problem(model: pyo.ConcreteModel, outputs: list[pyo.Var], scaling: Scaling) -> None:
+    """OMLT's problem on the prediction variables: maximise H2 subject to N2 <= N2_MAX."""
+    model.h2 = pyo.Objective(expr=outputs[scaling.output("H2")], sense=pyo.maximize)
+    model.n2 = pyo.Constraint(expr=outputs[scaling.output("N2")] <= N2_MAX)
+
+
+def build_reformer_omlt(scaling: Scaling) -> Built:
+    """OMLT, as in its reformer notebook."""
     m = pyo.ConcreteModel()
-    m.reformer = OmltBlock()
-    m.reformer.build_formulation(ReluBigMFormulation(definition))
-    inputs = [m.reformer.inputs[i] for i in range(len(scaling.inputs))]
-    outputs = [m.reformer.outputs[k] for k in range(len(scaling.outputs))]
+    omlt_block(m, "reformer", REFORMER_ONNX, scaling)
+    inputs, outputs = io_vars(m.reformer, len(scaling.inputs), len(scaling.outputs))
     add_reformer_problem(m, outputs, scaling)
-    return Built(m, inputs, outputs)
+    return Built(m, [(inputs, outputs)])
 
 
-# ---------------------------------------------------------------------------------------------------------
-# PYOMO-NN SIDE. Phase 1 of issue 12: the current API, i.e. the network in scaled units over the
-# scaled input box, tied to the user's own unscaled variables by linking equalities.
-# Phase 2 replaces the body with the new API (no linking rows):
-#     net = pnn.load_onnx(path).scaled(input_offset=..., input_factor=..., output_offset=...,
-#                                      output_factor=...)
-#     m.reformer = pnn.NetworkBlock(net, inputs=[m.x[i] ...], outputs=[m.y[k] ...])
-# ---------------------------------------------------------------------------------------------------------
-def build_pyomo_nn(onnx_path: Path, scaling: Scaling) -> Built:
-    """pyomo-nn with the current API: interval bounds over the scaled box, linking equalities."""
-    net = pnn.load_onnx(onnx_path)
-    bounds = pnn.compute_bounds(net, pnn.Box(scaling.scaled_lower, scaling.scaled_upper), method="interval")
+def build_reformer_pyomo_nn(scaling: Scaling, bounds: str | None) -> Built:
+    """pyomo-nn: the network in engineering units, a block on the user's variables."""
+    net = pnn.load_onnx(REFORMER_ONNX).scaled(
+        input_offset=scaling.input_offset,
+        input_factor=scaling.input_factor,
+        output_offset=scaling.output_offset,
+        output_factor=scaling.output_factor,
+    )
     n_in, n_out = len(scaling.inputs), len(scaling.outputs)
     m = pyo.ConcreteModel()
     m.x = pyo.Var(range(n_in), bounds=lambda _, i: (scaling.input_lower[i], scaling.input_upper[i]))
     m.y = pyo.Var(range(n_out))
-    m.reformer = pnn.NetworkBlock(net, bounds)
-    x_off, x_fac = scaling.input_offset, scaling.input_factor
-    y_off, y_fac = scaling.output_offset, scaling.output_factor
-    m.link_inputs = pyo.Constraint(
-        range(n_in), rule=lambda m, i: m.reformer.inputs[i] == (m.x[i] - x_off[i]) / x_fac[i]
-    )
-    m.link_outputs = pyo.Constraint(
-        range(n_out), rule=lambda m, k: m.y[k] == m.reformer.outputs[k] * y_fac[k] + y_off[k]
-    )
-    inputs = [m.x[i] for i in range(n_in)]
-    outputs = [m.y[k] for k in range(n_out)]
+    m.reformer = pnn.NetworkBlock(net, bounds, inputs=m.x, outputs=m.y)
+    inputs, outputs = [m.x[i] for i in range(n_in)], [m.y[k] for k in range(n_out)]
     add_reformer_problem(m, outputs, scaling)
-    return Built(m, inputs, outputs)
+    return Built(m, [(inputs, outputs)])
+
+
+# -- the plant --------------------------------------------------------------------------------------------
+def build_plant_omlt(scaling: Scaling) -> Built:
+    """The plant with one OmltBlock per train, the example's rows on OMLT's variables."""
+    m = pyo.ConcreteModel()
+    m.units = pyo.Block(list(plant.SIZES))
+    networks = []
+    for u, size in plant.SIZES.items():
+        unit = m.units[u]
+        omlt_block(unit, "reformer", FLOWS_ONNX, scaling)
+        inputs, outputs = io_vars(unit.reformer, len(scaling.inputs), len(scaling.outputs))
+        plant.add_train_rows(unit, size, *inputs, outputs, *omlt_output_bounds(unit.reformer, scaling))
+        networks.append((inputs, outputs))
+    plant.add_plant_rows(m)
+    return Built(m, networks)
+
+
+def build_plant_pyomo_nn(bounds: str | None) -> Built:
+    """The example's own model (``reformer_plant.build_plant``: the bounds computed once, shared
+    by the three blocks)."""
+    m = plant.build_plant(plant.load_flows_network(), bounds)
+    networks = [([m.units[u].bypass, m.units[u].ratio], list(m.units[u].out.values())) for u in plant.SIZES]
+    return Built(m, networks)
 
 
 # -- timing, solving, checking ----------------------------------------------------------------------------
 def time_builds(
     builders: dict[str, Callable[[], Built]], repeats: int
 ) -> tuple[dict[str, Built], dict[str, float]]:
-    """Alternate the tools' builds (order swapped each round), ``repeats`` rounds; best time of each."""
+    """Alternate the tools' builds (order reversed each round), ``repeats`` rounds; best time of each."""
     best = dict.fromkeys(builders, float("inf"))
     built: dict[str, Built] = {}
     names = list(builders)
@@ -237,24 +295,29 @@ def count_binaries(model: pyo.ConcreteModel) -> int:
 
 
 def solve_into(run: ToolRun, built: Built, settings: SolveSettings) -> None:
-    """Solve with HiGHS through pyomo.contrib.solver (same call for both tools); record it in ``run``."""
-    solver = ContribSolverFactory("highs")
-    start = time.perf_counter()
-    results = solver.solve(
-        built.model,
-        time_limit=settings.time_limit,
-        rel_gap=settings.mip_gap,
-        solver_options=dict(settings.options),
-        load_solutions=False,
-        raise_exception_on_nonoptimal_result=False,
-    )
-    run.solve_seconds = time.perf_counter() - start
-    run.highs_seconds = float(getattr(results.timing_info, "highs_time", float("nan")))
+    """Solve with HiGHS through pyomo.contrib.solver (same call for every tool), once per random
+    seed; record the median times and the last solve's answer in ``run``."""
+    walls, highs_times = [], []
+    for seed in range(settings.seeds):
+        solver = ContribSolverFactory("highs")
+        start = time.perf_counter()
+        results = solver.solve(
+            built.model,
+            time_limit=settings.time_limit,
+            rel_gap=settings.mip_gap,
+            solver_options={**dict(settings.options), "random_seed": seed},
+            load_solutions=False,
+            raise_exception_on_nonoptimal_result=False,
+        )
+        walls.append(time.perf_counter() - start)
+        highs_times.append(float(getattr(results.timing_info, "highs_time", float("nan"))))
+    run.solve_seconds = statistics.median(walls)
+    run.highs_seconds = statistics.median(highs_times)
     run.status = STATUS_NAMES.get(results.termination_condition, results.termination_condition.name)
     if results.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal):
         results.solution_loader.load_vars()
         run.objective = _finite(results.incumbent_objective)
-        run.decision, run.prediction = built.decision(), built.prediction()
+        run.decisions, run.predictions = built.decisions(), built.predictions()
     run.dual_bound = _finite(results.objective_bound)
 
 
@@ -267,12 +330,15 @@ def onnxruntime_outputs(onnx_path: Path, scaling: Scaling, x: np.ndarray) -> np.
 
 
 def check_against_onnxruntime(run: ToolRun, onnx_path: Path, scaling: Scaling) -> None:
-    """Largest difference between the model's outputs and onnxruntime's at the decision."""
-    if run.decision is None:
+    """Largest difference between the model's outputs and onnxruntime's at the decisions."""
+    if run.decisions is None:
         return
-    reference = onnxruntime_outputs(onnx_path, scaling, run.decision)
-    scaled = (run.prediction - scaling.output_offset) / scaling.output_factor
-    run.ort_diff = float(np.max(np.abs(scaled - reference)))
+    diffs = []
+    for x, prediction in zip(run.decisions, run.predictions, strict=True):
+        reference = onnxruntime_outputs(onnx_path, scaling, x)
+        scaled = (prediction - scaling.output_offset) / scaling.output_factor
+        diffs.append(float(np.max(np.abs(scaled - reference))))
+    run.ort_diff = max(diffs)
     if run.ort_diff > ORT_ATOL:
         run.notes.append(f"WARNING: outputs differ from onnxruntime by {run.ort_diff:.1e} (scaled units)")
 
@@ -290,19 +356,25 @@ def _num(value: float | None, spec: str = ".6f") -> str:
 
 
 # -- the benchmark ----------------------------------------------------------------------------------------
-def run_reformer(settings: SolveSettings, repeats: int) -> tuple[dict[str, ToolRun], list[str]]:
-    """Build, solve and check the reformer problem with both tools."""
-    scaling = Scaling.from_file(REFORMER_SCALING)
-    builders = {
-        "pyomo-nn": lambda: build_pyomo_nn(REFORMER_ONNX, scaling),
-        "OMLT": lambda: build_omlt(REFORMER_ONNX, scaling),
-    }
+def pyomo_nn_name(method: str) -> str:
+    return "pyomo-nn" if method == "default" else f"pnn {method}"
+
+
+def run_problem(
+    problem: str,
+    builders: dict[str, Callable[[], Built]],
+    onnx_path: Path,
+    scaling: Scaling,
+    settings: SolveSettings,
+    repeats: int,
+) -> tuple[dict[str, ToolRun], list[str]]:
+    """Build, solve and check one problem with every tool."""
     built, seconds = time_builds(builders, repeats)
     runs: dict[str, ToolRun] = {}
     for name, model in built.items():
         run = ToolRun(binaries=count_binaries(model.model), build_seconds=seconds[name])
         solve_into(run, model, settings)
-        check_against_onnxruntime(run, REFORMER_ONNX, scaling)
+        check_against_onnxruntime(run, onnx_path, scaling)
         runs[name] = run
     notes = [f"{name}: {note}" for name, run in runs.items() for note in run.notes]
     objectives = [run.objective for run in runs.values()]
@@ -314,14 +386,12 @@ def run_reformer(settings: SolveSettings, repeats: int) -> tuple[dict[str, ToolR
         notes.append(
             "WARNING: not every tool reached optimal: " + str({n: r.status for n, r in runs.items()})
         )
-    notes.append(own_adapter_note(builders["pyomo-nn"], settings))
-    h2, n2 = scaling.output("H2"), scaling.output("N2")
+    notes.append(own_adapter_note(builders[next(n for n in builders if n != "OMLT")], settings))
     for name, run in runs.items():
-        if run.decision is not None:
+        if run.decisions is not None:
+            decision = "; ".join(", ".join(f"{v:.5f}" for v in x) for x in run.decisions)
             notes.append(
-                f"{name}: "
-                + ", ".join(f"{n} {v:.5f}" for n, v in zip(scaling.inputs, run.decision, strict=True))
-                + f"; H2 {run.prediction[h2]:.5f}, N2 {run.prediction[n2]:.5f}; "
+                f"{name}: decision ({', '.join(scaling.inputs)}) {decision}; "
                 f"max |outputs - onnxruntime| {run.ort_diff:.1e} (scaled units)"
             )
     return runs, notes
@@ -329,7 +399,7 @@ def run_reformer(settings: SolveSettings, repeats: int) -> tuple[dict[str, ToolR
 
 def own_adapter_note(build: Callable[[], Built], settings: SolveSettings) -> str:
     """The pyomo-nn model solved as its users solve it: ``pnn.solve`` (highspy directly, MIP start,
-    onnxruntime re-check) with the same HiGHS settings."""
+    onnxruntime re-check of every block) with the same HiGHS settings."""
     built = build()
     options = {name: value for name, value in settings.options if name not in HIGHS_DEFAULT_OPTIONS}
     result = pnn.solve(
@@ -337,14 +407,14 @@ def own_adapter_note(build: Callable[[], Built], settings: SolveSettings) -> str
     )
     return (
         f"pyomo-nn through pnn.solve (its highspy adapter): {result.status}, objective "
-        f"{_num(result.objective)}, {result.wall_time:.3f} s, onnxruntime re-check "
-        f"{'passed' if result.verified else 'FAILED (WARNING)'}"
+        f"{_num(result.objective)}, {result.wall_time:.3f} s, onnxruntime re-check of "
+        f"{len(result.blocks)} block(s) {'passed' if result.verified else 'FAILED (WARNING)'}"
     )
 
 
 COLUMNS = (
     ("problem", "<10"),
-    ("tool", "<10"),
+    ("tool", "<18"),
     ("binaries", ">9"),
     ("build s", ">9"),
     ("solve s", ">9"),
@@ -357,7 +427,7 @@ COLUMNS = (
 
 
 def format_table(problem: str, runs: dict[str, ToolRun]) -> list[str]:
-    """One line per tool and a line of OMLT / pyomo-nn time ratios."""
+    """One line per tool, then per pyomo-nn variant a line of OMLT / pyomo-nn time ratios."""
     lines = []
     for name, run in runs.items():
         cells = (
@@ -373,25 +443,37 @@ def format_table(problem: str, runs: dict[str, ToolRun]) -> list[str]:
             run.status,
         )
         lines.append("".join(format(cell, spec) for cell, (_, spec) in zip(cells, COLUMNS, strict=True)))
-    if {"OMLT", "pyomo-nn"} <= set(runs):
-        a, b = runs["pyomo-nn"], runs["OMLT"]
+    omlt = runs.get("OMLT")
+    for name, run in runs.items():
+        if omlt is None or name == "OMLT":
+            continue
+        label = f"OMLT/{name.replace('pyomo-nn', 'pnn')}"
+        total = (omlt.build_seconds + omlt.solve_seconds) / (run.build_seconds + run.solve_seconds)
         lines.append(
-            f"{problem:<10}{'OMLT/pnn':<10}{'':>9}"
-            f"{b.build_seconds / a.build_seconds:>8.1f}x{b.solve_seconds / a.solve_seconds:>8.1f}x"
-            f"{'':>9}{(b.build_seconds + b.solve_seconds) / (a.build_seconds + a.solve_seconds):>8.1f}x"
+            f"{problem:<10}{label:<18}{'':>9}"
+            f"{omlt.build_seconds / run.build_seconds:>8.1f}x{omlt.solve_seconds / run.solve_seconds:>8.1f}x"
+            f"{omlt.highs_seconds / run.highs_seconds:>8.1f}x{total:>8.1f}x"
         )
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the reformer problem with both tools and print the table."""
+    """Run the problems with every tool and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per solve (default 120)")
     parser.add_argument("--mip-gap", type=float, default=1e-9, help="relative and absolute MIP gap (1e-9)")
     parser.add_argument("--repeats", type=int, default=5, help="build rounds, best time kept (default 5)")
+    parser.add_argument("--seeds", type=int, default=1, help="HiGHS random seeds per solve, median (1)")
+    parser.add_argument(
+        "--bounds",
+        default=",".join(BOUND_METHODS),
+        help=f"pyomo-nn bound methods, comma-separated (default {','.join(BOUND_METHODS)})",
+    )
+    parser.add_argument("--only", choices=("reformer", "plant"), help="run one problem")
     args = parser.parse_args(argv)
+    methods = [m.strip() for m in args.bounds.split(",") if m.strip()]
     options = {**HIGHS_DEFAULT_OPTIONS, "mip_abs_gap": args.mip_gap}
-    settings = SolveSettings(args.time_limit, args.mip_gap, tuple(options.items()))
+    settings = SolveSettings(args.time_limit, args.mip_gap, tuple(options.items()), args.seeds)
     # OMLT initialises its variables at 0, outside boxes like the bypass fraction's [0.1, 0.8];
     # Pyomo logs a W1002 warning per variable. Silenced for both tools.
     logging.getLogger("pyomo.core").setLevel(logging.ERROR)
@@ -399,15 +481,46 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"pyomo-nn {pnn.__version__} vs OMLT {version('omlt')} (OffsetScaling + ReluBigMFormulation), "
         f"pyomo {version('pyomo')}, HiGHS {version('highspy')} via pyomo.contrib.solver; "
-        f"time limit {args.time_limit:g} s, mip gap {args.mip_gap:g} (relative and absolute)"
+        f"time limit {args.time_limit:g} s, mip gap {args.mip_gap:g} (relative and absolute), "
+        f"median of {args.seeds} seed(s)"
         + "".join(f", {name}={value}" for name, value in HIGHS_DEFAULT_OPTIONS.items())
     )
     total = time.perf_counter()
     header = "".join(format(title, spec) for title, spec in COLUMNS)
     lines, all_notes = [header, "-" * len(header)], []
-    runs, notes = run_reformer(settings, args.repeats)
-    lines.extend(format_table("reformer", runs))
-    all_notes.extend(f"reformer: {note}" for note in notes)
+
+    def bounds_of(method: str) -> str | None:
+        return None if method == "default" else method
+
+    reformer = Scaling.from_file(REFORMER_SCALING)
+    flows = Scaling.from_file(FLOWS_SCALING)
+    problems = {
+        "reformer": (
+            {
+                **{
+                    pyomo_nn_name(m): (lambda m=m: build_reformer_pyomo_nn(reformer, bounds_of(m)))
+                    for m in methods
+                },
+                "OMLT": lambda: build_reformer_omlt(reformer),
+            },
+            REFORMER_ONNX,
+            reformer,
+        ),
+        "plant": (
+            {
+                **{pyomo_nn_name(m): (lambda m=m: build_plant_pyomo_nn(bounds_of(m))) for m in methods},
+                "OMLT": lambda: build_plant_omlt(flows),
+            },
+            FLOWS_ONNX,
+            flows,
+        ),
+    }
+    for problem, (builders, onnx_path, scaling) in problems.items():
+        if args.only not in (None, problem):
+            continue
+        runs, notes = run_problem(problem, builders, onnx_path, scaling, settings, args.repeats)
+        lines.extend(format_table(problem, runs))
+        all_notes.extend(f"{problem}: {note}" for note in notes)
     print("\n".join(lines))
     print()
     print("\n".join(f"  - {note}" for note in all_notes))

@@ -12,6 +12,7 @@ translates the common settings (time limit, gap, threads) into the solver's own 
 
 from __future__ import annotations
 
+import math
 import time
 from contextlib import nullcontext
 from typing import Any
@@ -53,6 +54,10 @@ CLASSIC_OPTION_NAMES: dict[str, tuple[str, str, str | None]] = {
     "scip": ("limits/time", "limits/gap", "parallel/maxnthreads"),
     "xpress": ("maxtime", "miprelstop", "threads"),
 }
+
+#: Classic options whose solver takes whole numbers only (glpsol refuses ``--tmlim 60.0``): a
+#: time limit is rounded up to whole seconds, so the solve never stops earlier than asked.
+WHOLE_NUMBER_OPTIONS = {("glpk", "tmlim")}
 
 #: Solvers probed when listing what this machine has, in the error for a missing solver.
 KNOWN_CANDIDATES = (
@@ -181,7 +186,7 @@ def _run_classic(model: pyo.ConcreteModel, name: str, config: SolverConfig) -> S
                 f"pyomo-nn does not know how to pass {label} to solver {name!r}; "
                 f"set it through options with the solver's own option name"
             )
-        options.setdefault(option, value)
+        options.setdefault(option, math.ceil(value) if (name, option) in WHOLE_NUMBER_OPTIONS else value)
     start = time.perf_counter()
     try:
         results = solver.solve(model, load_solutions=False, options=options)
