@@ -180,8 +180,8 @@ def test_scip_reads_network_blocks_correctly(small):
     with ranges_read_correctly_by_scip(model):
         assert not any(type(con.expr) is RangedExpression and con.lower == con.upper for con in ranged)
     assert [str(con.expr) for con in ranged] == before
-    reference = pnn.solve(model, "highs", time_limit=60)
-    scip = pnn.solve(model, "scip_direct", time_limit=60)
+    reference = pnn.solve(model, "highs", time_limit=60, mip_gap=1e-9)
+    scip = pnn.solve(model, "scip_direct", time_limit=60, mip_gap=1e-9)
     assert scip.status == reference.status == "optimal"
     assert scip.objective == pytest.approx(reference.objective, abs=1e-5)
     assert scip.verified

@@ -10,6 +10,7 @@ from concurrent.futures import Executor
 import numpy as np
 
 from pyomo_nn.bounds.alpha import alpha_bounds
+from pyomo_nn.bounds.auto import auto_bounds
 from pyomo_nn.bounds.container import Bounds
 from pyomo_nn.bounds.interval import interval_bounds
 from pyomo_nn.bounds.naive import naive_bounds
@@ -32,13 +33,19 @@ PROPAGATION_METHODS: dict[str, BoundMethod] = {
 #: Optimisation-based methods: name -> whether the relaxation keeps its binaries.
 TIGHTENING_METHODS = {"lp": False, "milp": True}
 
-METHODS = (*PROPAGATION_METHODS, *TIGHTENING_METHODS)
+#: The default: picks among the others (see :mod:`pyomo_nn.bounds.auto`).
+AUTO = "auto"
+
+#: What ``compute_bounds`` and ``NetworkBlock`` use when no method is named.
+DEFAULT_BOUND_METHOD = AUTO
+
+METHODS = (AUTO, *PROPAGATION_METHODS, *TIGHTENING_METHODS)
 
 
 def compute_bounds(
     network: Network,
     domain: InputDomain,
-    method: str = "interval",
+    method: str = DEFAULT_BOUND_METHOD,
     *,
     time_limit: float | None = None,
     executor: Executor | None = None,
@@ -46,6 +53,9 @@ def compute_bounds(
 ) -> Bounds:
     """Valid pre-activation bounds of every affine layer of ``network`` over ``domain``.
 
+    ``"auto"`` (the default) runs ``alpha`` (or ``symbolic`` where alpha does not apply) and
+    adds LP tightening within a time budget when enough neurons stay undecided for it to pay
+    (:mod:`pyomo_nn.bounds.auto`); the result's ``method`` is what it ran and ``choice`` why.
     Methods, loosest and fastest first: ``"naive"`` (thesis Prop. 2.1/2.2), ``"interval"``
     (interval arithmetic), ``"symbolic"`` (DeepPoly-style back-substitution), ``"alpha"``
     (back-substitution with optimised ReLU slopes, alpha-CROWN; Dense/ReLU chains only),
@@ -53,8 +63,8 @@ def compute_bounds(
     the network supports it, else ``symbolic``, so never looser).
     ``time_limit`` (seconds), ``executor`` (default: a process per core; any
     ``concurrent.futures.Executor``, e.g. a Dask client's) and ``progress`` (a progress bar
-    over neurons) apply to ``lp`` and ``milp``; when time runs out, the neurons not reached
-    keep their starting bounds.
+    over neurons) apply to ``lp``, ``milp`` and ``auto``'s LP stage; when time runs out, the
+    neurons not reached keep their starting bounds.
     """
     check_arguments(domain, method)
     time_limit = checked_time_limit(time_limit)
@@ -66,7 +76,13 @@ def compute_bounds(
         )
     started = time.perf_counter()
     layer_seconds = None
-    if method in PROPAGATION_METHODS:
+    choice = ""
+    if method == AUTO:
+        layers, layer_seconds, chosen = auto_bounds(
+            network, lower, upper, time_limit=time_limit, executor=executor, progress=progress
+        )
+        method, choice = chosen.method, chosen.reason
+    elif method in PROPAGATION_METHODS:
         layers = PROPAGATION_METHODS[method](network, lower, upper)
     else:
         layers, layer_seconds = tightened_bounds(
@@ -88,6 +104,7 @@ def compute_bounds(
         fingerprint=network.fingerprint(),
         seconds=time.perf_counter() - started,
         layer_seconds=None if layer_seconds is None else tuple(layer_seconds),
+        choice=choice,
     )
 
 

@@ -41,6 +41,8 @@ class Bounds:
     fingerprint: str
     seconds: float = 0.0
     layer_seconds: tuple[float, ...] | None = None
+    #: How ``method`` was chosen when the caller asked for ``"auto"`` (empty otherwise).
+    choice: str = ""
 
     def __deepcopy__(self, memo: dict[int, object]) -> Bounds:
         """The bounds themselves: they are immutable, so copies of models can share them."""
@@ -107,6 +109,7 @@ class Bounds:
                 fingerprint=np.array(self.fingerprint),
                 seconds=np.array(self.seconds),
                 layer_seconds=np.array(self.layer_seconds or (), dtype=np.float64),
+                choice=np.array(self.choice),
                 **arrays,
             )
 
@@ -125,6 +128,7 @@ class Bounds:
                 fingerprint=str(data["fingerprint"]),
                 seconds=float(data["seconds"]),
                 layer_seconds=tuple(float(s) for s in data["layer_seconds"]) or None,
+                choice=str(data["choice"]) if "choice" in data else "",
             )
         if network is not None:
             bounds.check_matches(network)
@@ -140,7 +144,8 @@ class Bounds:
     def summary(self) -> str:
         """Per-layer table: neurons, stable active / inactive, split, mean width, seconds."""
         lines = [
-            f"bounds by {self.method!r} in {self.seconds:.3f} s",
+            f"bounds by {self.method!r} in {self.seconds:.3f} s"
+            + (f" (auto: {self.choice})" if self.choice else ""),
             f"{'layer':<12}{'neurons':>8}{'active':>8}{'dead':>8}{'split':>8}"
             f"{'mean width':>14}{'seconds':>10}",
         ]

@@ -110,17 +110,19 @@ def tightened_bounds(
     time_limit: float | None,
     executor: Executor | None,
     progress: bool,
+    initial: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[float]]:
     """LP (``integer=False``) or MILP bounds of every affine layer, and the seconds spent on
     each layer.
 
-    The MILP pass starts from the LP pass's bounds, which start from alpha bounds where the
-    network supports them, else from symbolic bounds.
+    The MILP pass starts from the LP pass's bounds, which start from ``initial`` (valid
+    bounds the caller has already) or else from alpha bounds where the network supports
+    them, else from symbolic bounds.
     """
     targets = network.affine_layers
     deadline = time.time() + time_limit if time_limit else None
     start = alpha_bounds if supports_alpha(network) else symbolic_bounds
-    bounds = start(network, lower, upper)
+    bounds = initial if initial is not None else start(network, lower, upper)
     seconds = [0.0] * len(targets)
     pool = None
     try:
@@ -231,6 +233,20 @@ def _warn_unproved(integer: bool, layer: str, unproved: int, solves: int) -> Non
             BoundTighteningWarning,
             stacklevel=5,
         )
+
+
+def undecided_neurons(
+    network: Network, lower: np.ndarray, upper: np.ndarray, bounds: list[tuple[np.ndarray, np.ndarray]]
+) -> int:
+    """Hidden neurons whose bounds the encoding still depends on (split ReLU inputs, possible
+    maxima of undecided max-pool windows): the binaries a MILP over these bounds branches on."""
+    boxes = _boxes(network, lower, upper, bounds)
+    output = network.layers[-1].name
+    return sum(
+        int(np.count_nonzero(_open_values(network, boxes, layer.name)))
+        for layer in network.affine_layers
+        if layer.name != output
+    )
 
 
 def _boxes(
