@@ -28,7 +28,9 @@ Both models are solved with HiGHS through ``pyomo.contrib.solver`` with pyomo-nn
 defaults (``HIGHS_DEFAULT_OPTIONS``: feasibility tolerances 1e-9) and gaps of 1e-9, so that the
 optima can be compared to 1e-6. Build time runs from the ONNX file on disk to a finished model
 with objective and constraints (best of ``--repeats``, the tools alternating in one process);
-solve time is the wall time of the solver call (median over ``--seeds`` HiGHS random seeds).
+solve time is the wall time of the solver call (median over ``--seeds`` HiGHS random seeds);
+``nodes`` and ``simplex`` (branch-and-bound nodes and simplex iterations, medians) measure the
+solver's work independently of the machine's load.
 Every decision is re-evaluated with onnxruntime. Needs OMLT (``pip install -e ".[bench]"``);
 about a minute::
 
@@ -155,6 +157,8 @@ class ToolRun:
     build_seconds: float = float("nan")
     solve_seconds: float = float("nan")  # wall time of the solver call (Pyomo -> highspy included)
     highs_seconds: float = float("nan")  # HiGHS' own run time
+    nodes: float = float("nan")  # branch-and-bound nodes (median over seeds), independent of load
+    simplex: float = float("nan")  # simplex iterations (median over seeds)
     status: str = "-"
     objective: float | None = None
     dual_bound: float | None = None
@@ -297,7 +301,7 @@ def count_binaries(model: pyo.ConcreteModel) -> int:
 def solve_into(run: ToolRun, built: Built, settings: SolveSettings) -> None:
     """Solve with HiGHS through pyomo.contrib.solver (same call for every tool), once per random
     seed; record the median times and the last solve's answer in ``run``."""
-    walls, highs_times = [], []
+    walls, highs_times, nodes, simplex = [], [], [], []
     for seed in range(settings.seeds):
         solver = ContribSolverFactory("highs")
         start = time.perf_counter()
@@ -311,8 +315,12 @@ def solve_into(run: ToolRun, built: Built, settings: SolveSettings) -> None:
         )
         walls.append(time.perf_counter() - start)
         highs_times.append(float(getattr(results.timing_info, "highs_time", float("nan"))))
+        info = dict(results.extra_info.items())
+        nodes.append(float(info.get("mip_node_count", float("nan"))))
+        simplex.append(float(info.get("simplex_iteration_count", float("nan"))))
     run.solve_seconds = statistics.median(walls)
     run.highs_seconds = statistics.median(highs_times)
+    run.nodes, run.simplex = statistics.median(nodes), statistics.median(simplex)
     run.status = STATUS_NAMES.get(results.termination_condition, results.termination_condition.name)
     if results.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal):
         results.solution_loader.load_vars()
@@ -420,6 +428,8 @@ COLUMNS = (
     ("solve s", ">9"),
     ("highs s", ">9"),
     ("total s", ">9"),
+    ("nodes", ">8"),
+    ("simplex", ">9"),
     ("objective", ">12"),
     ("dual bound", ">12"),
     ("status", ">10"),
@@ -438,6 +448,8 @@ def format_table(problem: str, runs: dict[str, ToolRun]) -> list[str]:
             f"{run.solve_seconds:.3f}",
             f"{run.highs_seconds:.3f}",
             f"{run.build_seconds + run.solve_seconds:.3f}",
+            f"{run.nodes:.0f}",
+            f"{run.simplex:.0f}",
             _num(run.objective),
             _num(run.dual_bound),
             run.status,
@@ -453,6 +465,7 @@ def format_table(problem: str, runs: dict[str, ToolRun]) -> list[str]:
             f"{problem:<10}{label:<18}{'':>9}"
             f"{omlt.build_seconds / run.build_seconds:>8.1f}x{omlt.solve_seconds / run.solve_seconds:>8.1f}x"
             f"{omlt.highs_seconds / run.highs_seconds:>8.1f}x{total:>8.1f}x"
+            f"{omlt.nodes / max(run.nodes, 1):>7.1f}x{omlt.simplex / max(run.simplex, 1):>8.1f}x"
         )
     return lines
 

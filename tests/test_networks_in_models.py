@@ -16,11 +16,14 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pyomo.environ as pyo
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 
 import pyomo_nn as pnn
+from pyomo_nn.importers import load_onnx_bytes
 from pyomo_nn.ir import Conv2d, Network, ReLU
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,6 +175,53 @@ def test_skl2onnx_pipeline_with_a_scaler_loads_folded_and_matches_sklearn_and_on
     samples = x[:50]
     assert np.allclose(net.forward(samples).ravel(), pipeline.predict(samples), rtol=1e-5, atol=1e-5)
     assert np.allclose(net.source.run(samples).ravel(), net.forward(samples).ravel(), rtol=1e-5, atol=1e-5)
+
+
+#: Weights of the Gemm after the hand-made Scaler (2 outputs, 3 inputs) and its bias.
+SCALER_WEIGHT = np.arange(6, dtype=np.float32).reshape(2, 3) / 5 - 0.4
+SCALER_BIAS = np.array([0.1, -0.2], dtype=np.float32)
+
+
+def _scaler_model(offset: list[float], scale: list[float], domain: str) -> onnx.ModelProto:
+    """x (1 x 3) -> Scaler -> Gemm (3 -> 2) -> Relu -> y, with the Scaler in ``domain``."""
+    nodes = [
+        helper.make_node("Scaler", ["x"], ["s"], domain=domain, offset=offset, scale=scale),
+        helper.make_node("Gemm", ["s", "w", "b"], ["g"], transB=1),
+        helper.make_node("Relu", ["g"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "scaler",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 2])],
+        [numpy_helper.from_array(SCALER_WEIGHT, "w"), numpy_helper.from_array(SCALER_BIAS, "b")],
+    )
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid(domain, 1 if domain != "ai.onnx.ml" else 3)]
+    model = helper.make_model(graph, opset_imports=opsets)
+    model.ir_version = 8
+    return model
+
+
+@pytest.mark.parametrize(
+    ("offset", "scale"),
+    [([1.0, -2.0, 0.5], [2.0, 0.25, 4.0]), ([0.5], [3.0])],
+    ids=["per-feature", "one value"],
+)
+def test_hand_made_scaler_node_folds_and_matches_onnxruntime(offset, scale):
+    net = load_onnx_bytes(_scaler_model(offset, scale, "ai.onnx.ml").SerializeToString())
+    assert [type(layer).__name__ for layer in net.layers] == ["Dense", "ReLU"]
+    x = np.random.default_rng(0).uniform(-3, 3, (20, 3))
+    expected = np.maximum(
+        (x - offset) * np.asarray(scale) @ SCALER_WEIGHT.T.astype(np.float64) + SCALER_BIAS, 0
+    )
+    assert np.allclose(net.forward(x), expected, rtol=1e-6, atol=1e-6)
+    assert np.allclose(net.source.run(x), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_scaler_of_another_domain_is_refused():
+    model = _scaler_model([0.0], [1.0], "com.example")
+    with pytest.raises(pnn.errors.UnsupportedOperatorError, match="Scaler"):
+        load_onnx_bytes(model.SerializeToString())
 
 
 # -- the block on the user's variables ----------------------------------------------------------------------
