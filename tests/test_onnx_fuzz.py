@@ -254,3 +254,18 @@ def test_dropout_in_training_mode_is_unsupported():
     ]
     with pytest.raises(UnsupportedOperatorError, match=r"node 'dropout'.*training mode"):
         load_onnx_bytes(_model(nodes, inits, [1, 4], [1, 4]))
+
+
+def test_constant_without_a_value_attribute_is_invalid_onnx():
+    """Found by fuzzing the movement-op fixtures: an IndexError before."""
+    nodes = [helper.make_node("Constant", [], ["c"]), helper.make_node("Add", ["x", "c"], ["y"])]
+    with pytest.raises(InvalidONNXError, match="exactly one value attribute"):
+        load_onnx_bytes(_model(nodes, [], [1, 2], [1, 2]))
+
+
+def test_gemm_transpose_flags_other_than_0_or_1_are_invalid_onnx():
+    """Found by fuzzing: transB = 2**40 loaded, then onnxruntime failed at run time."""
+    init = numpy_helper.from_array(np.eye(2, dtype=np.float32), "w")
+    node = helper.make_node("Gemm", ["x", "w"], ["y"], transB=2**40)
+    with pytest.raises(InvalidONNXError, match="transB must be 0 or 1"):
+        load_onnx_bytes(_model([node], [init], [1, 2], [1, 2]))

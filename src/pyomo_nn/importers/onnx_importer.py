@@ -661,6 +661,10 @@ def _tensor_array(tensor: onnx.TensorProto, owner: str) -> np.ndarray:
 
 
 def _constant_value(node: onnx.NodeProto, label: str) -> np.ndarray:
+    if len(node.attribute) != 1:
+        raise InvalidONNXError(
+            f"{label} has {len(node.attribute)} attributes; a Constant holds exactly one value attribute"
+        )
     attr = node.attribute[0]
     if attr.name == "value":
         return _tensor_array(attr.t, f"the value of {label}")
@@ -772,6 +776,9 @@ def _op_gemm(args: list, attrs: dict) -> Value:
     a, b = args[0], args[1]
     c = args[2] if len(args) > 2 else None
     alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))
+    for flag in ("transA", "transB"):
+        if attrs.get(flag, 0) not in (0, 1):
+            raise InvalidONNXError(f"Gemm attribute {flag} must be 0 or 1, got {attrs[flag]}")
     if not isinstance(a, _AffineMap):
         if isinstance(b, _AffineMap):
             raise UnsupportedVariant("Gemm with the input-dependent tensor as B is not supported")
