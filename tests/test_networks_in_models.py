@@ -23,6 +23,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import pyomo_nn as pnn
+from pyomo_nn.blocks.network_block import network_blocks
 from pyomo_nn.importers import load_onnx_bytes
 from pyomo_nn.ir import Conv2d, Network, ReLU
 
@@ -287,9 +288,17 @@ def test_chain_feeds_one_network_into_the_next_and_rechecks_both(tmp_path):
     m.second = pnn.NetworkBlock(second, inputs=m.h, domain=pnn.Box(-3, 3), outputs=[m.y])  # built first
     m.first = pnn.NetworkBlock(first, inputs=m.x, outputs=m.h)
     m.obj = pyo.Objective(expr=m.y, sense=pyo.maximize)
+    ordered = network_blocks(m)
+    assert [block.name for block in ordered] == ["first", "second"]  # upstream first
+    for block in ordered:
+        block.warm_start()  # as pnn.solve does: the second block starts from the first's outputs
+    x = _values(m.x)
+    assert np.allclose(_values(m.h), first.forward(x)) and pyo.value(m.y) == pytest.approx(
+        second.forward(first.forward(x))[0]
+    )
     result = pnn.solve(m, time_limit=TIME_LIMIT, mip_gap=1e-9)
     _assert_rechecked(result, ["first", "second"])
-    assert list(result.blocks) == ["first", "second"]  # upstream first, whatever the model's order
+    assert list(result.blocks) == ["first", "second"]
     x = _values(m.x)
     assert pyo.value(m.y) == pytest.approx(second.forward(first.forward(x))[0], abs=1e-6)
     assert np.allclose(result.blocks["second"].x, first.forward(x), atol=1e-6)
