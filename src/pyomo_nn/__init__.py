@@ -15,6 +15,7 @@ import warnings
 # units: every layer kind's unit registers its entries in the stages' tables (docs/extending.md)
 from pyomo_nn import errors, ir, objectives, units  # noqa: F401  (units: imported for its registrations)
 from pyomo_nn.blocks import NetworkBlock
+from pyomo_nn.blocks.encoding import formulations
 from pyomo_nn.bounds import Bounds, compute_bounds
 from pyomo_nn.comparison import Comparison
 from pyomo_nn.domains import Box, InputDomain, LinfBall, Neighbourhood
@@ -46,6 +47,7 @@ __all__ = [
     "available_solvers",
     "compute_bounds",
     "errors",
+    "formulations",
     "ir",
     "load_onnx",
     "load_vnnlib",

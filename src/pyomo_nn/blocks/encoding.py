@@ -6,13 +6,15 @@ its piecewise layers go through the *encoding* chosen by name when the block is 
 :class:`Encoding` per piecewise kind, registered by the kind's unit in :mod:`pyomo_nn.units`
 (``units/relu.py`` holds the ReLU's Big-M rows, ``units/max_pool2d.py`` Fischetti & Jo's).
 
-Big-M is the one encoding now. Another (SOS1, complementarity, partition) is one more entry
-of :data:`ENCODINGS` with an :class:`Encoding` for each piecewise kind, side by side with
-Big-M's; nothing else of the block changes (docs/extending.md, "New encoding").
+The encodings are ``bigm`` (the default), ``sos1``, ``partition`` and ``complementarity``
+(:data:`ENCODING_INFO` says what each needs of a solver; docs/formulations.md). Each is one
+entry of :data:`ENCODINGS` with an :class:`Encoding` for each piecewise kind, side by side
+with Big-M's (docs/extending.md, "New encoding").
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -56,12 +58,79 @@ class Encoding(Protocol):
 
 #: The encodings by name; each holds one :class:`Encoding` per piecewise kind (an optional
 #: table: only piecewise kinds have one).
-ENCODINGS: dict[str, StageTable[Encoding]] = {"bigm": StageTable("Big-M encoding", required=False)}
+ENCODINGS: dict[str, StageTable[Encoding]] = {
+    "bigm": StageTable("Big-M encoding", required=False),
+    "sos1": StageTable("SOS1 encoding", required=False),
+    "partition": StageTable("partition encoding", required=False),
+    "complementarity": StageTable("complementarity encoding", required=False),
+}
 
 #: Big-M (thesis (1.1)-(1.8); Fischetti & Jo for max pooling).
 BIG_M = ENCODINGS["bigm"]
 
 DEFAULT_ENCODING = "bigm"
+
+#: What a model may need of its solver: ``binaries`` (integer variables), ``sos1`` (SOS1
+#: constraints), ``nonlinear`` (products or smooth functions of variables).
+REQUIREMENTS = ("binaries", "sos1", "nonlinear")
+
+
+@dataclass(frozen=True)
+class EncodingInfo:
+    """What an encoding is and which solvers it suits: ``needs`` (of :data:`REQUIREMENTS`),
+    ``solver_kinds`` (words for people), ``solvers`` (Pyomo names known to take it),
+    ``global_optimum`` (False: a solver may stop at a local optimum and prove no bound)."""
+
+    name: str
+    description: str
+    needs: frozenset[str]
+    solver_kinds: str
+    solvers: tuple[str, ...]
+    global_optimum: bool = True
+
+
+#: The encodings' descriptions, in the order :func:`formulations` lists them.
+ENCODING_INFO: dict[str, EncodingInfo] = {
+    "bigm": EncodingInfo(
+        "bigm",
+        "Big-M, thesis (1.1)-(1.8): one binary per split neuron, constants from the bounds",
+        frozenset({"binaries"}),
+        "MILP",
+        ("highs", "cbc", "glpk", "scip_direct", "gurobi", "cplex", "xpress"),
+    ),
+    "sos1": EncodingInfo(
+        "sos1",
+        "h, hbar of a split neuron in one SOS1 set: no binary, no M in the rows",
+        frozenset({"sos1"}),
+        "MILP with SOS constraints",
+        ("cbc", "scip_direct", "gurobi", "cplex", "xpress"),
+    ),
+    "partition": EncodingInfo(
+        "partition",
+        "Tsay, Kronqvist, Thebelt, Misener (NeurIPS 2021): each split neuron's sum in N "
+        "partitions (partitions=N), between Big-M and the convex hull",
+        frozenset({"binaries"}),
+        "MILP",
+        ("highs", "cbc", "glpk", "scip_direct", "gurobi", "cplex", "xpress"),
+    ),
+    "complementarity": EncodingInfo(
+        "complementarity",
+        "h * hbar = 0 for a split neuron: no binary, a nonconvex NLP (local optimum unless "
+        "the solver is global)",
+        frozenset({"nonlinear"}),
+        "NLP (local: Ipopt) or global MINLP (SCIP, Gurobi)",
+        ("ipopt", "cyipopt", "scip_direct", "gurobi"),
+        global_optimum=False,
+    ),
+}
+
+#: Default number of partitions per split neuron of the ``partition`` encoding.
+DEFAULT_PARTITIONS = 2
+
+
+def formulations() -> list[EncodingInfo]:
+    """Every encoding (formulation) of the piecewise layers with the solver kinds it suits."""
+    return [ENCODING_INFO[name] for name in ENCODINGS]
 
 
 def encoding_named(name: object) -> StageTable[Encoding]:

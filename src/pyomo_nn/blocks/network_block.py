@@ -41,7 +41,13 @@ from pyomo.core.base.var import VarData
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from pyomo_nn.blocks.components import bounded_var, constraint_rows, set_values
-from pyomo_nn.blocks.encoding import DEFAULT_ENCODING, Encoded, Encoding, encoding_named
+from pyomo_nn.blocks.encoding import (
+    DEFAULT_ENCODING,
+    DEFAULT_PARTITIONS,
+    Encoded,
+    Encoding,
+    encoding_named,
+)
 from pyomo_nn.blocks.stats import LayerStats
 from pyomo_nn.blocks.wiring import (
     check_region,
@@ -226,7 +232,8 @@ class NetworkBlock(ScalarBlock):
 
     The block pickles and clones with its model: a clone shares the (immutable) network and
     bounds and refers to its own variables. ``encoding`` names how the piecewise layers (ReLU,
-    max pooling) are written (:data:`~pyomo_nn.blocks.encoding.ENCODINGS`; ``"bigm"``).
+    max pooling) are written (:data:`~pyomo_nn.blocks.encoding.ENCODINGS`: ``"bigm"``, ``"sos1"``,
+    ``"partition"`` with ``partitions=N``, ``"complementarity"``; ``pnn.formulations()``).
     Bad arguments raise a :class:`~pyomo_nn.PyomoNNError` naming the variable or argument, before
     anything is added to the model.
     """
@@ -240,6 +247,7 @@ class NetworkBlock(ScalarBlock):
         *,
         inputs: object = None,
         outputs: object = None,
+        partitions: int | None = None,
     ) -> None:
         super().__init__(concrete=True)
         if not isinstance(network, Network):
@@ -251,6 +259,7 @@ class NetworkBlock(ScalarBlock):
                 f"domain must be an input domain such as pnn.Box(lower, upper), got {type(domain).__name__}"
             )
         encoding_named(encoding)
+        self._partitions = _check_partitions(partitions, encoding)
         in_vars = None if inputs is None else user_vars(inputs, "inputs", network.input_size, "inputs")
         out_vars = None if outputs is None else user_vars(outputs, "outputs", network.output_size, "outputs")
         model = owning_model([*(in_vars or ()), *(out_vars or ())])
@@ -329,6 +338,18 @@ class NetworkBlock(ScalarBlock):
     def encoding(self) -> str:
         """The name of the encoding of the piecewise layers (``"bigm"``)."""
         return self._encoding_name
+
+    def requirements(self) -> frozenset[str]:
+        """What the block's rows need of a solver (``binaries``, ``sos1``, ``nonlinear``)."""
+        needs = {need for s in self._stats for need in s.needs}
+        if any(s.binaries for s in self._stats):
+            needs.add("binaries")
+        return frozenset(needs)
+
+    @property
+    def partitions(self) -> int:
+        """Partitions per split neuron of the ``partition`` encoding (``partitions=``, default 2)."""
+        return self._partitions
 
     @property
     def owns_inputs(self) -> bool:
@@ -553,6 +574,19 @@ def _input_box(
             "give every input finite lower and upper bounds (e.g. Box(0, 1))"
         )
     return np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
+
+
+def _check_partitions(partitions: object, encoding: str) -> int:
+    """The partition encoding's N: a positive whole number, given only with that encoding."""
+    if partitions is None:
+        return DEFAULT_PARTITIONS
+    if encoding != "partition":
+        raise InvalidArgumentError(
+            f"partitions={partitions!r} is a setting of encoding='partition', not of {encoding!r}"
+        )
+    if isinstance(partitions, bool) or not isinstance(partitions, int | np.integer) or partitions < 1:
+        raise InvalidArgumentError(f"partitions must be a whole number >= 1, got {partitions!r}")
+    return int(partitions)
 
 
 def _as_vars(source: Tensor) -> list:

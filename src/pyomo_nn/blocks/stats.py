@@ -24,3 +24,6 @@ class LayerStats:
     variables: int
     constraints: int
     binaries: int = 0
+    #: What the rows need of a solver beyond linear rows and continuous variables (``sos1``,
+    #: ``nonlinear``; binaries are counted in ``binaries``).
+    needs: frozenset[str] = frozenset()

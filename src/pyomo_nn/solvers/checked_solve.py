@@ -12,11 +12,16 @@ from pyomo_nn.blocks.network_block import network_blocks
 from pyomo_nn.errors import InfeasibleModelError, SolverConfigError, SolverFailedError
 from pyomo_nn.result import Result, recheck
 from pyomo_nn.solvers.backends import run_solver
+from pyomo_nn.solvers.capabilities import check_solver_takes, is_local
 from pyomo_nn.solvers.config import DEFAULT_TIME_LIMIT, SolverConfig
 from pyomo_nn.solvers.outcome import SolveOutcome
 
 #: Name of the constant objective a feasibility solve adds for the solver's sake.
 FEASIBILITY_OBJECTIVE = "_pyomo_nn_feasibility_objective"
+
+#: Appended to the message of a local NLP solver's result on nonlinear network rows (its dual
+#: bound is dropped: it proves none).
+LOCAL_OPTIMUM = "local optimum, no bound proved"
 
 
 def solve(
@@ -50,9 +55,12 @@ def solve(
             "...); a solver takes one: deactivate the others or combine them into one expression"
         )
     blocks = network_blocks(model)  # upstream first: chained blocks start from consistent values
+    check_solver_takes(blocks, config.name)
     for block in blocks:
         block.warm_start()
     outcome = run_solver(model, config) if objectives else _feasibility_solve(model, config)
+    if is_local(blocks, config.name):
+        outcome = replace(outcome, dual_bound=None, message=f"{outcome.message}; {LOCAL_OPTIMUM}")
     checks = {}
     if outcome.has_solution:
         for block in blocks:

@@ -210,6 +210,99 @@ class MaxPoolBigM:
             block.d[k, i].set_value(float(chosen[k] == i), skip_validation=True)
 
 
+def _pool_pair(block: pyo.Block, k: int, i: int) -> list:
+    """The SOS1 set of (window k, input i): its slack and its weight (pickles: a module function)."""
+    return [block.s[k, i], block.d[k, i]]
+
+
+class _MaxPoolSlack:
+    """A max pool without binaries: for window k and each input i that can be its maximum,
+    ``y_k = x_i + s_ki`` with ``s_ki`` in [0, U_k - L_i], weights ``d_ki`` in [0, 1] with
+    ``sum_i d_ki = 1``, and ``s_ki d_ki = 0`` (:meth:`exclusive`): some input with a positive
+    weight equals ``y_k``, and none exceeds it. Decided windows as in Big-M. Components:
+    ``y``, ``s``, ``d``, ``decided``, ``slack``, ``one_max`` and the exclusive rows."""
+
+    accepts_rows = False
+    need = ""
+
+    def exclusive(self, block: pyo.Block, pairs: list[tuple[int, int]]) -> int:
+        raise NotImplementedError
+
+    def encode(
+        self, block: pyo.Block, layer: MaxPool2d, source: list, lower: np.ndarray, upper: np.ndarray
+    ) -> tuple[list, MaxPoolBigMEncoded]:
+        candidates = layer.candidates(lower, upper)
+        out_lower, out_upper = layer.interval(lower, upper)
+        n = out_lower.size
+        decided = np.flatnonzero(candidates.decided).tolist()
+        window, slot = np.nonzero(candidates.candidate & ~candidates.decided[:, None])
+        inputs = candidates.windows[window, slot]
+        pairs = list(zip(window.tolist(), inputs.tolist(), strict=True))
+        slack_upper = {
+            pair: max(float(candidates.upper[k] - lower[i]), 0.0)
+            for pair, k, i in zip(pairs, window, inputs, strict=True)
+        }
+        undecided = sorted(set(window.tolist()))
+        block.y = bounded_var(range(n), out_lower, out_upper)
+        block.s = pyo.Var(pairs, bounds={pair: (0.0, slack_upper[pair]) for pair in pairs})
+        block.d = pyo.Var(pairs, bounds=(0.0, 1.0))
+        y, s, d, leaders = block.y, block.s, block.d, candidates.leader
+        block.decided = constraint_rows(decided, lambda k: y[k] - source[leaders[k]] == 0)
+        block.slack = constraint_rows(pairs, lambda k, i: y[k] - source[i] - s[k, i] == 0)
+        members: dict[int, list[int]] = {k: [] for k in undecided}
+        for k, i in pairs:
+            members[k].append(i)
+        block.one_max = constraint_rows(undecided, lambda k: sum(d[k, i] for i in members[k]) == 1)
+        rows = self.exclusive(block, pairs)
+        stats = LayerStats(
+            name=layer.name,
+            kind="maxpool",
+            neurons=n,
+            active=len(decided),
+            dead=0,
+            split=len(undecided),
+            variables=n + 2 * len(pairs),
+            constraints=len(decided) + len(pairs) + len(undecided) + rows,
+            binaries=0,
+            needs=frozenset({self.need}) if pairs else frozenset(),
+        )
+        return [block.y[k] for k in range(n)], MaxPoolBigMEncoded(pairs, stats)
+
+    def warm_start(
+        self, block: pyo.Block, layer: MaxPool2d, encoded: MaxPoolBigMEncoded, x: np.ndarray, y: np.ndarray
+    ) -> None:
+        """``y``, the slacks, and weight 1 on the input holding each undecided window's maximum."""
+        for k in range(y.size):
+            block.y[k].set_value(float(y[k]), skip_validation=True)
+        chosen: dict[int, int] = {}
+        for k, i in encoded.pairs:
+            if k not in chosen or x[i] > x[chosen[k]]:
+                chosen[k] = i
+        for k, i in encoded.pairs:
+            block.s[k, i].set_value(float(y[k] - x[i]) if chosen[k] != i else 0.0, skip_validation=True)
+            block.d[k, i].set_value(float(chosen[k] == i), skip_validation=True)
+
+
+class MaxPoolSos1(_MaxPoolSlack):
+    """:class:`_MaxPoolSlack` with ``{s_ki, d_ki}`` an SOS1 set (``sos[k, i]``)."""
+
+    need = "sos1"
+
+    def exclusive(self, block: pyo.Block, pairs: list[tuple[int, int]]) -> int:
+        block.sos = pyo.SOSConstraint(pairs, rule=_pool_pair, sos=1)
+        return len(pairs)
+
+
+class MaxPoolComplementarity(_MaxPoolSlack):
+    """:class:`_MaxPoolSlack` with ``s_ki d_ki <= 0`` (``complementarity[k, i]``), for NLP solvers."""
+
+    need = "nonlinear"
+
+    def exclusive(self, block: pyo.Block, pairs: list[tuple[int, int]]) -> int:
+        block.complementarity = constraint_rows(pairs, lambda k, i: block.s[k, i] * block.d[k, i] <= 0.0)
+        return len(pairs)
+
+
 # -- export and the attack ----------------------------------------------------------------------
 def export(writer: GraphWriter, layer: MaxPool2d, inputs: list[str], output: str) -> None:
     """Reshape to (batch, C, H, W), MaxPool, Flatten."""
@@ -249,6 +342,9 @@ register(
     tightening=MaxPoolOpenInputs(),
     milp=ENCODED,
     bigm=MaxPoolBigM(),
+    sos1=MaxPoolSos1(),
+    partition=MaxPoolBigM(),  # the partition formulation is the ReLU's; a max pool keeps Fischetti & Jo
+    complementarity=MaxPoolComplementarity(),
     export=export,
     gradient=MaxPoolGradient(),
 )
