@@ -39,7 +39,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("objectives", ("objectives", "problem", "problem_result", "comparison", "verification")),
     # units: one module per layer kind, registering its entry in every stage (bounds, blocks,
     # exporters, the vnnlib attack), so they sit on top of all of them
-    ("applications", ("vnnlib", "cli", "units", "")),  # "" is the package's __init__ (the public API)
+    # training: MIP training of binarised nets, built on solve and the exporters
+    ("applications", ("vnnlib", "cli", "units", "training", "")),  # "": the package's __init__
 )
 
 #: What the IR may import besides itself: nothing of the pipeline, only the foundation.

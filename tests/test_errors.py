@@ -369,6 +369,14 @@ def _minlp_to_highs():
     pnn.Comparison(a, a, pnn.Box(-1, 2)).solve(obj.MaxDiff(space="probabilities"), "highs")
 
 
+def _fit(X, y, hidden=(1,), time_limit=10):
+    from pyomo_nn import training
+
+    training.fit_mip(
+        training.BinarizedMLP(hidden=hidden), np.asarray(X), np.asarray(y), time_limit=time_limit
+    )
+
+
 #: One situation of each row of the table, reproduced; the exact class is asserted.
 #: SolverFailedError needs a failing solver: tests/test_solver_runtime.py reproduces it.
 TABLE_ROWS = {
@@ -398,6 +406,11 @@ TABLE_ROWS = {
     "SolverConfigError": lambda tmp: pnn.SolverConfig(time_limit=0),
     "SolverCapabilityError": lambda tmp: _minlp_to_highs(),
     "InfeasibleModelError": lambda tmp: _infeasible_solve(),
+    "TrainingDataError": lambda tmp: _fit([[0.0, np.nan], [1.0, 0.0]], [0, 1]),
+    "TrainingInfeasibleError": lambda tmp: _fit([[0.0, 1.0], [0.0, 1.0]], [0, 1]),
+    "NoTrainedNetworkError": lambda tmp: _fit(
+        np.random.default_rng(0).random((60, 64)), np.arange(60) % 10, hidden=(8,), time_limit=1e-3
+    ),
 }
 
 

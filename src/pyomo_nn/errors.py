@@ -112,3 +112,22 @@ class OutputFileError(PyomoNNError, OSError):
 
 class BoundTighteningWarning(UserWarning):
     """LP/MILP bound tightening left some neurons at their previous bounds (time limit)."""
+
+
+class TrainingDataError(PyomoNNError, ValueError):
+    """Training or evaluation data are unusable: NaN, the wrong width, labels outside the classes."""
+
+
+class TrainingInfeasibleError(InfeasibleModelError):
+    """The solver proved that no network of the given shape and weight set fits every training
+    sample (``result`` holds its report); ``objective="accuracy"`` trains one that fits as many
+    as it can."""
+
+
+class NoTrainedNetworkError(PyomoNNError, RuntimeError):
+    """A training MIP stopped (time limit) before finding any network; ``result`` holds the
+    solver's report. Nothing half-trained is returned."""
+
+    def __init__(self, message: str, result: object) -> None:
+        super().__init__(message)
+        self.result = result

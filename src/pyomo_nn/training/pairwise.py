@@ -1,0 +1,138 @@
+"""``fit_pairwise``: a one-vs-one ensemble of small MIP-trained nets with a majority vote (BeMi)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import block_diag
+
+from pyomo_nn.errors import InvalidArgumentError, TrainingDataError
+from pyomo_nn.training.export import run_steps, write_onnx
+from pyomo_nn.training.fit import Fit, fit_mip
+from pyomo_nn.training.spec import BinarizedMLP, check_features, check_labels
+
+
+@dataclass
+class PairwiseEnsemble:
+    """One :class:`Fit` per pair of classes ``(a, b)``, ``a`` before ``b`` in ``classes``; each
+    votes for ``a`` when its score for ``a`` is >= its score for ``b``, else for ``b``. The
+    predicted class has the most votes (the first class on ties)."""
+
+    spec: BinarizedMLP
+    classes: np.ndarray
+    pairs: list[tuple[int, int]]  # class indices
+    fits: list[Fit]
+
+    @property
+    def n_inputs(self) -> int:
+        return self.fits[0].n_inputs
+
+    @property
+    def solve_time(self) -> float:
+        return float(sum(f.solve_time for f in self.fits))
+
+    @property
+    def nonzero_weights(self) -> int:
+        return int(sum(f.nonzero_weights for f in self.fits))
+
+    @property
+    def statuses(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for f in self.fits:
+            out[f.status] = out.get(f.status, 0) + 1
+        return out
+
+    @property
+    def max_gap(self) -> float | None:
+        gaps = [f.gap for f in self.fits if f.gap is not None]
+        return max(gaps) if gaps else None
+
+    def steps(self) -> list:
+        """The whole ensemble as one op sequence: all pair nets side by side (block-diagonal
+        weights), each pair's score difference through a 0/1 step, then the votes per class."""
+        layers = [f.export_layers() for f in self.fits]
+        lo, hi = self.spec.activation_values
+        steps: list = []
+        depth = len(layers[0])
+        for k in range(depth - 1):
+            W = np.vstack([ls[k][0] for ls in layers]) if k == 0 else block_diag(*[ls[k][0] for ls in layers])
+            b = np.concatenate([ls[k][1] for ls in layers])
+            steps += [("affine", W, b), ("binary", lo, hi)]
+        # output layer folded with the difference score_a - score_b of each pair
+        W = block_diag(*[ls[-1][0][0:1] - ls[-1][0][1:2] for ls in layers])
+        b = np.array([ls[-1][1][0] - ls[-1][1][1] for ls in layers])
+        steps += [("affine", W, b), ("binary", 0, 1)]
+        A = np.zeros((len(self.classes), len(self.pairs)))
+        c = np.zeros(len(self.classes))
+        for p, (a, bb) in enumerate(self.pairs):
+            A[a, p] += 1.0
+            A[bb, p] -= 1.0
+            c[bb] += 1.0
+        steps.append(("affine", A, c))
+        return steps
+
+    def votes(self, X: object) -> np.ndarray:
+        """Votes per class, one row per sample."""
+        return run_steps(self.steps(), check_features(X, self.n_inputs))
+
+    def predict(self, X: object) -> np.ndarray:
+        return self.classes[np.argmax(self.votes(X), axis=1)]
+
+    def accuracy(self, X: object, y: object) -> float:
+        X = check_features(X, self.n_inputs)
+        labels = np.asarray(y)
+        if labels.shape != (X.shape[0],):
+            raise TrainingDataError(f"y: expected {X.shape[0]} labels, got shape {labels.shape}")
+        return float(np.mean(self.predict(X) == labels))
+
+    def to_onnx(self, path: str | os.PathLike[str]) -> None:
+        """One ONNX model whose output is the votes per class (argmax: the class index)."""
+        write_onnx(self.steps(), path)
+
+
+def fit_pairwise(
+    spec: BinarizedMLP,
+    X: object,
+    y: object,
+    objective: str = "lexicographic",
+    *,
+    solver: str = "highs",
+    time_limit: float | None = 60,
+    classes: object | None = None,
+    progress: Callable[[str], None] | None = None,
+    **options: object,
+) -> PairwiseEnsemble:
+    """Train one ``spec`` net per pair of classes on that pair's samples (``fit_mip`` with
+    ``objective``, ``time_limit`` per MIP) and combine them by majority vote. ``progress``
+    receives a line per trained pair. A pair that cannot be trained raises the error of
+    :func:`fit_mip`; no partial ensemble is returned."""
+    if not isinstance(spec, BinarizedMLP):
+        raise InvalidArgumentError(f"spec: expected a training.BinarizedMLP, got {type(spec).__name__}")
+    X = check_features(X)
+    labels, known = check_labels(y, X.shape[0], classes)
+    pairs, fits = [], []
+    for a, b in itertools.combinations(range(len(known)), 2):
+        rows = np.flatnonzero((labels == a) | (labels == b))
+        if rows.size == 0 or not np.any(labels[rows] == a) or not np.any(labels[rows] == b):
+            raise TrainingDataError(
+                f"y: classes {known[a]!r} and {known[b]!r} need samples each for a pairwise ensemble"
+            )
+        fit = fit_mip(
+            spec,
+            X[rows],
+            labels[rows],
+            objective,
+            solver=solver,
+            time_limit=time_limit,
+            classes=(a, b),
+            **options,
+        )
+        pairs.append((a, b))
+        fits.append(fit)
+        if progress is not None:
+            progress(f"pair {known[a]} vs {known[b]}: {fit}")
+    return PairwiseEnsemble(spec, known, pairs, fits)
