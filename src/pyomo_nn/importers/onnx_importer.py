@@ -57,6 +57,7 @@ from pyomo_nn.ir import (
     Slice,
     Transpose,
 )
+from pyomo_nn.ir.activations import SMOOTH_KINDS
 from pyomo_nn.ir.checks import check_magnitude
 from pyomo_nn.ir.fold import fold_elementwise
 from pyomo_nn.ir.movement import PAD_MODES
@@ -210,7 +211,7 @@ class _GraphReader:
         self.layers: list[Layer] = []
         self.sizes: dict[str, int] = {}
         kinds = ("dense", "relu", "elementwise", "conv", "maxpool", "avgpool", "add", "concat", "transpose")
-        self.counts = dict.fromkeys((*kinds, "slice", "pad"), 0)
+        self.counts = dict.fromkeys((*kinds, "slice", "pad", "sigmoid", "tanh", "softplus"), 0)
         self.materialized: list[tuple[_AffineMap, str]] = []
 
     # -- top level -----------------------------------------------------------------
@@ -340,6 +341,17 @@ class _GraphReader:
         if op in _LAYER_OPS:
             return _LAYER_OPS[op](self, node, args, attrs)
         return _HANDLERS[op](args, attrs)
+
+    def _smooth(self, node: onnx.NodeProto, args: list, attrs: dict) -> Value:
+        """Sigmoid, Tanh, Softplus in a hidden layer (a final Sigmoid stays an output marker)."""
+        (x,) = args
+        kind = SMOOTH_KINDS[node.op_type]
+        if not isinstance(x, _AffineMap):
+            return kind.function(np.asarray(x, dtype=np.float64))
+        name = self._new_name(node.op_type.lower())
+        self._append(kind(name, self._materialize(x)))
+        size = self.sizes[name]
+        return _AffineMap(name, size, None, np.zeros(size), x.shape)
 
     def _relu(self, x: _AffineMap) -> _AffineMap:
         name = self._new_name("relu")
@@ -1005,6 +1017,9 @@ _LAYER_OPS = {
     "MaxPool": _GraphReader._pool,
     "Pad": _GraphReader._pad,
     "ReduceMean": _GraphReader._reduce_mean,
+    "Sigmoid": _GraphReader._smooth,
+    "Softplus": _GraphReader._smooth,
+    "Tanh": _GraphReader._smooth,
     "Slice": _GraphReader._slice,
     "Sub": _GraphReader._sub,
     "Transpose": _GraphReader._transpose,

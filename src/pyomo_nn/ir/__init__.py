@@ -1,5 +1,6 @@
 """Network IR: numpy layers and the graph that holds them."""
 
+from pyomo_nn.ir.activations import Sigmoid, Softplus, Tanh
 from pyomo_nn.ir.conv import Conv2d
 from pyomo_nn.ir.kinds import Role, StageTable
 from pyomo_nn.ir.layers import (
@@ -36,9 +37,12 @@ __all__ = [
     "PiecewiseLayer",
     "ReLU",
     "Role",
+    "Sigmoid",
     "Slice",
+    "Softplus",
     "SparseMatrix",
     "StageTable",
+    "Tanh",
     "Transpose",
     "interval_image",
 ]

@@ -21,7 +21,10 @@ from pyomo_nn.units import (
     max_pool2d,
     pad,
     relu,
+    sigmoid,
     slice,
+    softplus,
+    tanh,
     transpose,
 )
 from pyomo_nn.units.stages import KINDS, STAGES, register
@@ -39,6 +42,9 @@ __all__ = [
     "pad",
     "register",
     "relu",
+    "sigmoid",
     "slice",
+    "softplus",
+    "tanh",
     "transpose",
 ]
