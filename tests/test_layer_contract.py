@@ -46,12 +46,14 @@ from pyomo_nn.ir import (
     Conv2d,
     Dense,
     Elementwise,
+    LeakyReLU,
     MaxPool2d,
     Network,
     Pad,
     ReLU,
     Role,
     Sigmoid,
+    Sign,
     Slice,
     Softplus,
     Tanh,
@@ -226,8 +228,31 @@ def _smooth(kind: type) -> Callable[[np.random.Generator], Network]:
     return build
 
 
+def _leaky_relu(rng: np.random.Generator) -> Network:
+    layers = (
+        Dense("dense_0", INPUT, _weights(rng, 6, 4), rng.normal(size=6) * 0.3),
+        LeakyReLU("leaky_0", "dense_0", 0.1),
+        Dense("dense_1", "leaky_0", _weights(rng, 5, 6), rng.normal(size=5) * 0.3),
+        LeakyReLU("leaky_1", "dense_1", 0.3),
+        Dense("out", "leaky_1", _weights(rng, 2, 5), rng.normal(size=2)),
+    )
+    return Network(layers, (4,))
+
+
 def example_layer(net: Network, example: Example) -> object:
     return next(layer for layer in net.layers if type(layer) is example.kind)
+
+
+def _sign(rng: np.random.Generator) -> Network:
+    """A binarised net as training exports it: Sign, + 0.5, Sign (+1 for >= 0, else -1)."""
+    layers = (
+        Dense("dense_0", INPUT, _weights(rng, 5, 4) * 2, rng.normal(size=5) * 0.3),
+        Sign("sign_0", "dense_0"),
+        Elementwise("half", "sign_0", np.ones(5), np.full(5, 0.5)),
+        Sign("sign_1", "half"),
+        Dense("out", "sign_1", _weights(rng, 2, 5), rng.normal(size=2)),
+    )
+    return Network(layers, (4,))
 
 
 #: One small network per layer kind: add an entry for a new kind.
@@ -243,9 +268,11 @@ EXAMPLES = [
     Example(Transpose, _transpose),
     Example(Pad, _pad),
     Example(Slice, _slice),
+    Example(Sign, _sign),
     Example(Sigmoid, _smooth(Sigmoid)),
     Example(Tanh, _smooth(Tanh)),
     Example(Softplus, _smooth(Softplus)),
+    Example(LeakyReLU, _leaky_relu),
 ]
 
 examples = pytest.mark.parametrize("example", EXAMPLES, ids=lambda example: example.id)

@@ -149,3 +149,52 @@ def test_bad_data(digits):
         fit.predict(np.zeros((2, 10)))
     with pytest.raises(PyomoNNError):
         fit.accuracy(X, y[:1])
+
+
+def test_load_onnx_reads_the_export_and_verification_runs_on_it(digits, tmp_path):
+    import pyomo_nn as pnn
+    from pyomo_nn.ir import Sign
+    from pyomo_nn.objectives import Adversarial
+
+    X, y = tiny(digits)
+    fit = training.fit_mip(SPEC, X, y, "accuracy", time_limit=5)
+    fit.to_onnx(tmp_path / "bnn.onnx")
+    net = pnn.load_onnx(tmp_path / "bnn.onnx")
+    assert sum(isinstance(layer, Sign) for layer in net.layers) == 2
+    Xall, _ = digits
+    assert np.array_equal(np.argmax(net.forward(Xall), axis=1), np.argmax(fit.scores(Xall), axis=1))
+    # a tiny ball around a training image: no input reaches another class (a proof)
+    x0 = X[0]
+    other = int((np.flatnonzero(fit.classes != y[0]))[0])
+    result = pnn.Verification(net, pnn.LinfBall(x0, 0.001, 0.0, 1.0)).solve(
+        Adversarial(x0, target=other, margin=1.0, norm="linf"), "highs", time_limit=30
+    )
+    assert result.status == "infeasible"
+
+
+def test_adversarial_distance_on_a_binarised_net_is_the_true_one(tmp_path):
+    import pyomo_nn as pnn
+    from pyomo_nn.objectives import Adversarial
+
+    X = np.array([[0, 0], [255, 0], [0, 255], [255, 255], [3, 0]], dtype=float) / 255.0
+    y = np.array([0, 1, 1, 0, 0])
+    fit = training.fit_mip(training.BinarizedMLP(hidden=(2,)), X, y, "accuracy", time_limit=10)
+    fit.to_onnx(tmp_path / "xor.onnx")
+    net = pnn.load_onnx(tmp_path / "xor.onnx")
+    x0 = np.array([0.2, 0.1])
+    start = int(fit.predict(x0)[0])
+    target = 1 - start
+    result = pnn.Verification(net, pnn.Box(0.0, 1.0)).solve(
+        Adversarial(x0, target=target, margin=1.0, norm="linf"), "highs", time_limit=30
+    )
+    grid = np.linspace(0, 1, 501)
+    points = np.array(np.meshgrid(grid, grid)).reshape(2, -1).T
+    scores = fit.scores(points)
+    reach = scores[:, target] >= scores[:, start] + 1
+    if not reach.any():
+        assert result.status == "infeasible"
+        return
+    best = np.abs(points[reach] - x0).max(axis=1).min()
+    assert result.status == "optimal"
+    # the MILP's optimum is a sound lower bound of the sampled distance, and close to it
+    assert best - grid[1] - 1e-6 <= result.objective <= best + 1e-6

@@ -57,7 +57,7 @@ from pyomo_nn.ir import (
     Slice,
     Transpose,
 )
-from pyomo_nn.ir.activations import SMOOTH_KINDS
+from pyomo_nn.ir.activations import SMOOTH_KINDS, LeakyReLU
 from pyomo_nn.ir.checks import check_magnitude
 from pyomo_nn.ir.fold import fold_elementwise
 from pyomo_nn.ir.movement import PAD_MODES
@@ -211,7 +211,7 @@ class _GraphReader:
         self.layers: list[Layer] = []
         self.sizes: dict[str, int] = {}
         kinds = ("dense", "relu", "elementwise", "conv", "maxpool", "avgpool", "add", "concat", "transpose")
-        self.counts = dict.fromkeys((*kinds, "slice", "pad", "sigmoid", "tanh", "softplus"), 0)
+        self.counts = dict.fromkeys((*kinds, "slice", "pad", "sigmoid", "tanh", "softplus", "leakyrelu"), 0)
         self.materialized: list[tuple[_AffineMap, str]] = []
 
     # -- top level -----------------------------------------------------------------
@@ -1017,6 +1017,7 @@ _LAYER_OPS = {
     "MaxPool": _GraphReader._pool,
     "Pad": _GraphReader._pad,
     "ReduceMean": _GraphReader._reduce_mean,
+    "LeakyRelu": _GraphReader._leaky_relu,
     "Sigmoid": _GraphReader._smooth,
     "Softplus": _GraphReader._smooth,
     "Tanh": _GraphReader._smooth,

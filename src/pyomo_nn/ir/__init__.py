@@ -1,6 +1,6 @@
 """Network IR: numpy layers and the graph that holds them."""
 
-from pyomo_nn.ir.activations import Sigmoid, Softplus, Tanh
+from pyomo_nn.ir.activations import LeakyReLU, Sigmoid, Softplus, Tanh
 from pyomo_nn.ir.conv import Conv2d
 from pyomo_nn.ir.kinds import Role, StageTable
 from pyomo_nn.ir.layers import (
@@ -29,6 +29,7 @@ __all__ = [
     "Dense",
     "Elementwise",
     "Layer",
+    "LeakyReLU",
     "MaxPool2d",
     "MaxPoolCandidates",
     "MovementLayer",
