@@ -124,3 +124,64 @@ def test_symbolic_bounds_through_a_smooth_layer_are_sound_and_tighter_than_inter
         assert np.all(values[name] >= low) and np.all(values[name] <= high)
         i_low, i_high = interval.of(name)
         assert np.all(low >= i_low) and np.all(high <= i_high)
+
+
+# -- LeakyReLU: piecewise linear, one binary per split neuron -------------------------------------
+def _leaky_net() -> pnn.Network:
+    rng = np.random.default_rng(7)
+    layers = (
+        pnn.ir.Dense("d0", pnn.ir.INPUT, rng.normal(size=(8, 3)), rng.normal(size=8) * 0.3),
+        pnn.ir.LeakyReLU("leaky", "d0", 0.2),
+        pnn.ir.Dense("out", "leaky", rng.normal(size=(1, 8)), rng.normal(size=1)),
+    )
+    return pnn.Network(layers, (3,))
+
+
+@pytest.mark.parametrize(
+    ("encoding", "solver"),
+    [
+        ("bigm", "highs"),
+        ("partition", "highs"),
+        ("sos1", "cbc"),
+        ("sos1", "scip_direct"),
+        ("complementarity", "scip_direct"),
+    ],
+)
+def test_leaky_relu_maximum_in_every_encoding(encoding, solver):
+    if solver not in pnn.available_solvers():
+        pytest.skip(f"{solver} is not installed")
+    net = _leaky_net()
+    model = pyo.ConcreteModel()
+    model.nn = pnn.NetworkBlock(net, domain=pnn.Box(-np.ones(3), np.ones(3)), encoding=encoding)
+    model.obj = pyo.Objective(expr=model.nn.outputs[0], sense=pyo.maximize)
+    result = pnn.solve(model, solver=solver, time_limit=60)
+    assert result.status == "optimal" and result.verified, result
+    reference = pnn.solve(_leaky_reference(net), solver="highs").objective
+    assert result.objective == pytest.approx(reference, abs=1e-5)
+    samples = net.forward(np.random.default_rng(1).uniform(-1, 1, size=(5000, 3)))
+    assert result.objective >= samples.max() - 1e-9
+
+
+def _leaky_reference(net: pnn.Network) -> pyo.ConcreteModel:
+    model = pyo.ConcreteModel()
+    model.nn = pnn.NetworkBlock(net, domain=pnn.Box(-np.ones(3), np.ones(3)))
+    model.obj = pyo.Objective(expr=model.nn.outputs[0], sense=pyo.maximize)
+    return model
+
+
+def test_leaky_relu_slope_outside_0_1_is_refused_by_the_importer(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    from pyomo_nn.errors import UnsupportedOperatorError
+
+    graph = helper.make_graph(
+        [helper.make_node("LeakyRelu", ["x"], ["y"], alpha=1.5)],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
+    )
+    path = tmp_path / "leaky.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    with pytest.raises(UnsupportedOperatorError, match="alpha"):
+        pnn.load_onnx(path)

@@ -54,6 +54,7 @@ from pyomo_nn.ir import (
     Network,
     Pad,
     ReLU,
+    Sign,
     Slice,
     Transpose,
 )
@@ -350,6 +351,30 @@ class _GraphReader:
             return kind.function(np.asarray(x, dtype=np.float64))
         name = self._new_name(node.op_type.lower())
         self._append(kind(name, self._materialize(x)))
+        size = self.sizes[name]
+        return _AffineMap(name, size, None, np.zeros(size), x.shape)
+
+    def _sign(self, node: onnx.NodeProto, args: list, attrs: dict) -> Value:
+        """Sign (-1, 0, +1) of a tensor: a Sign layer (of a constant: the constant)."""
+        (x,) = args
+        if not isinstance(x, _AffineMap):
+            return np.sign(np.asarray(x, dtype=np.float64))
+        self.counts.setdefault("sign", 0)
+        name = self._new_name("sign")
+        self._append(Sign(name, self._materialize(x)))
+        size = self.sizes[name]
+        return _AffineMap(name, size, None, np.zeros(size), x.shape)
+
+    def _leaky_relu(self, node: onnx.NodeProto, args: list, attrs: dict) -> Value:
+        """LeakyRelu with 0 <= alpha <= 1 (ONNX's default alpha 0.01)."""
+        (x,) = args
+        alpha = float(attrs.get("alpha", 0.01))
+        if not 0.0 <= alpha <= 1.0:
+            raise UnsupportedVariant(f"LeakyRelu with alpha {alpha:g} outside [0, 1] is not supported")
+        if not isinstance(x, _AffineMap):
+            return LeakyReLU("constant", "?", alpha).forward(np.asarray(x, dtype=np.float64))
+        name = self._new_name("leakyrelu")
+        self._append(LeakyReLU(name, self._materialize(x), alpha))
         size = self.sizes[name]
         return _AffineMap(name, size, None, np.zeros(size), x.shape)
 
@@ -1021,6 +1046,7 @@ _LAYER_OPS = {
     "Sigmoid": _GraphReader._smooth,
     "Softplus": _GraphReader._smooth,
     "Tanh": _GraphReader._smooth,
+    "Sign": _GraphReader._sign,
     "Slice": _GraphReader._slice,
     "Sub": _GraphReader._sub,
     "Transpose": _GraphReader._transpose,

@@ -17,6 +17,7 @@ from pyomo_nn.ir.merge import Add, Concat
 from pyomo_nn.ir.movement import Pad, Slice, Transpose
 from pyomo_nn.ir.network import INPUT, Network
 from pyomo_nn.ir.pooling import AvgPool2d, MaxPool2d, MaxPoolCandidates
+from pyomo_nn.ir.sign import Sign
 from pyomo_nn.ir.sparse import SparseMatrix
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "ReLU",
     "Role",
     "Sigmoid",
+    "Sign",
     "Slice",
     "Softplus",
     "SparseMatrix",

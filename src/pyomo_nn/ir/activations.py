@@ -1,4 +1,5 @@
-"""Smooth hidden activations, elementwise and increasing: Sigmoid, Tanh, Softplus.
+"""Hidden activations besides ReLU: the smooth increasing ones (Sigmoid, Tanh, Softplus) and
+LeakyReLU (piecewise linear, a binary per split neuron like ReLU).
 
 They are encoded exactly, as nonlinear Pyomo expressions (for SCIP, Ipopt and other NLP or
 global solvers); the bound methods relax them by two parallel lines over the box of their
@@ -15,6 +16,7 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import expit
 
+from pyomo_nn.errors import InvalidWeightsError
 from pyomo_nn.ir.kinds import Role
 
 
@@ -126,3 +128,35 @@ class Softplus(_Smooth):
 
 #: The smooth kinds, by ONNX operator.
 SMOOTH_KINDS: dict[str, type[_Smooth]] = {kind.op: kind for kind in (Sigmoid, Tanh, Softplus)}
+
+
+@dataclass(frozen=True, eq=False)
+class LeakyReLU:
+    """``max(x, alpha x)`` for ``0 <= alpha <= 1`` (ONNX LeakyRelu; ``alpha = 0`` is a ReLU):
+    piecewise linear and increasing, encoded like ReLU with one binary per split neuron."""
+
+    name: str
+    input: str
+    alpha: float = 0.01
+
+    role: ClassVar[Role] = Role.PIECEWISE
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.alpha) and 0.0 <= self.alpha <= 1.0):
+            raise InvalidWeightsError(
+                f"LeakyReLU {self.name!r}: alpha {self.alpha!r} outside [0, 1] (then max(x, alpha x) is "
+                "not the function; such a slope is not supported)"
+            )
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
+
+    def output_size(self, input_size: int) -> int:
+        return input_size
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.where(x > 0, x, self.alpha * x)
+
+    def interval(self, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.forward(lower), self.forward(upper)
