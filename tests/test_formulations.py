@@ -68,6 +68,8 @@ def bigm_optimum(problem):
         ("partition", "highs", {"partitions": 2}),
         ("partition", "highs", {"partitions": 4}),
         ("partition", "cbc", {"partitions": 2}),
+        ("bigm", "glpk", {}),
+        ("partition", "glpk", {"partitions": 2}),
         ("sos1", "cbc", {}),
         ("sos1", "scip_direct", {}),
         ("complementarity", "scip_direct", {}),
