@@ -18,6 +18,19 @@ if ! command -v cbc >/dev/null || ! command -v glpsol >/dev/null; then
   fi
 fi
 
+# Ipopt (solver "cyipopt") for the NLP encodings and smooth activations: cyipopt builds against
+# Debian's Ipopt; optional, its tests skip when this fails.
+if ! "$PYTHON" -c "import cyipopt" 2>/dev/null && command -v apt-get >/dev/null; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="$(command -v sudo || true)"; fi
+  if [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ]; then
+    { DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq coinor-libipopt-dev liblapack-dev \
+        libblas-dev libmumps-seq-dev gfortran pkg-config >/dev/null \
+      && "$PYTHON" -m pip install -q --disable-pip-version-check cyipopt; } \
+      || echo "could not install Ipopt/cyipopt: the Ipopt tests will be skipped"
+  fi
+fi
+
 "$PYTHON" -m pip install -q --disable-pip-version-check -e ".[test]"
 "$PYTHON" -m ruff check .
 "$PYTHON" -m pytest -q "$@"

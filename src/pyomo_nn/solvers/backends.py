@@ -12,6 +12,7 @@ translates the common settings (time limit, gap, threads) into the solver's own 
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import time
 from contextlib import nullcontext
@@ -26,6 +27,7 @@ from pyomo.opt import TerminationCondition as ClassicTermination
 from pyomo_nn.errors import SolverConfigError, SolverUnavailableError
 from pyomo_nn.solvers.config import SolverConfig
 from pyomo_nn.solvers.highs_adapter import run_highs
+from pyomo_nn.solvers.ipopt_adapter import CYIPOPT_NAMES, run_cyipopt
 from pyomo_nn.solvers.outcome import SolveOutcome, finite
 from pyomo_nn.solvers.scip_ranges import PYSCIPOPT_SOLVERS, ranges_read_correctly_by_scip
 from pyomo_nn.tolerances import DUAL_BOUND_CONSISTENCY_ABS, DUAL_BOUND_CONSISTENCY_REL
@@ -54,7 +56,6 @@ CLASSIC_OPTION_NAMES: dict[str, tuple[str, str, str | None]] = {
     "scip": ("limits/time", "limits/gap", "parallel/maxnthreads"),
     "xpress": ("maxtime", "miprelstop", "threads"),
     "ipopt": ("max_cpu_time", None, None),
-    "cyipopt": ("max_cpu_time", None, None),
 }
 
 #: CBC's integer preprocessing (CglPreProcess) returns points violating equality rows of a
@@ -77,6 +78,7 @@ KNOWN_CANDIDATES = (
     "gurobi_direct",
     "cplex",
     "xpress",
+    "cyipopt",
 )
 
 
@@ -91,6 +93,8 @@ def run_solver(model: pyo.ConcreteModel, config: SolverConfig) -> SolveOutcome:
     _check_available(name)
     if name in HIGHS_NAMES:
         return run_highs(model, config)
+    if name in CYIPOPT_NAMES:
+        return run_cyipopt(model, config)
     if name in ContribSolverFactory:
         return _run_contrib(model, name, config)
     return _run_classic(model, name, config)
@@ -101,6 +105,8 @@ def _is_available(name: str) -> bool | None:
     try:
         if name in HIGHS_NAMES:
             return True
+        if name in CYIPOPT_NAMES:
+            return importlib.util.find_spec("cyipopt") is not None
         if name in ContribSolverFactory:
             return bool(ContribSolverFactory(name).available())
         if name in ClassicSolverFactory:
