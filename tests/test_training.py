@@ -198,3 +198,57 @@ def test_adversarial_distance_on_a_binarised_net_is_the_true_one(tmp_path):
     assert result.status == "optimal"
     # the MILP's optimum is a sound lower bound of the sampled distance, and close to it
     assert best - grid[1] - 1e-6 <= result.objective <= best + 1e-6
+
+
+def test_command_line_trains_and_writes_onnx(tmp_path, capsys):
+    from pyomo_nn.cli.main import main
+
+    out = tmp_path / "bnn.onnx"
+    code = main(
+        [
+            "train",
+            "--data",
+            "digits",
+            "--per-class",
+            "1",
+            "--hidden",
+            "2",
+            "--objective",
+            "accuracy",
+            "--time-limit",
+            "5",
+            "--out",
+            str(out),
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0 and out.exists()
+    assert "Fit(accuracy" in printed and "wrote" in printed
+    data = tmp_path / "data.npz"
+    X, y = tiny(load_digits_arrays(), classes=(0, 1), per_class=2)
+    np.savez(data, X=(X * 255).astype(np.uint8), y=y)
+    code = main(
+        [
+            "train",
+            "--data",
+            str(data),
+            "--per-class",
+            "2",
+            "--hidden",
+            "1",
+            "--pairwise",
+            "--objective",
+            "accuracy",
+            "--time-limit",
+            "5",
+            "--out",
+            str(tmp_path / "e.onnx"),
+        ]
+    )
+    assert code == 0 and "pair 0 vs 1" in capsys.readouterr().out
+    assert main(["train", "--data", str(tmp_path / "missing.npz"), "--out", str(out)]) == 2
+
+
+def load_digits_arrays():
+    d = load_digits()
+    return d.data / 16.0, d.target

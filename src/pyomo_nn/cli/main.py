@@ -21,7 +21,7 @@ from pyomo_nn.errors import (
 
 #: Subcommand modules of ``pyomo_nn.cli``; each defines ``register(subparsers)`` which adds
 #: its parser and sets ``func`` (called with the parsed arguments, returns the exit code).
-COMMANDS: tuple[str, ...] = ("info", "bounds", "prune", "compare", "verify", "vnnlib")
+COMMANDS: tuple[str, ...] = ("info", "bounds", "prune", "compare", "verify", "vnnlib", "train")
 
 ISSUES_URL = "https://github.com/pyomo-nn/pyomo-nn/issues"
 
