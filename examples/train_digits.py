@@ -9,7 +9,9 @@ Outputs (in ``--out-dir``):
 
 * ``digits_64-32-32-10.onnx`` and ``digits_64-50-50-50-10.onnx``: ReLU MLPs
   mapping a float32 input ``input`` of shape ``[batch, 64]`` (pixels scaled to
-  [0, 1]) to ``logits`` of shape ``[batch, 10]`` (no softmax).
+  [0, 1]) to ``logits`` of shape ``[batch, 10]`` (no softmax). Other sizes with
+  ``--architectures``, e.g. ``--architectures 64-100-100-10 --out-dir benchmarks/.cache``
+  (what ``benchmarks/defaults_vs_omlt.py`` runs); every network starts from ``--seed``.
 * ``digits_test.npz``: the test split, arrays ``x`` (float32, ``(n, 64)``) and
   ``y`` (int64 labels).
 """
@@ -41,6 +43,19 @@ def load_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     y = digits.target.astype(np.int64)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=0, stratify=y)
     return x_train, x_test, y_train, y_test
+
+
+def architecture(text: str) -> tuple[int, ...]:
+    """Parse ``64-100-100-10`` into layer sizes: 64 inputs, 10 outputs, at least one hidden layer."""
+    try:
+        sizes = tuple(int(part) for part in text.split("-"))
+    except ValueError:
+        sizes = ()
+    if len(sizes) < 3 or sizes[0] != 64 or sizes[-1] != 10 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected layer sizes like 64-100-100-10 (64 inputs, 10 classes, a hidden layer), got {text!r}"
+        )
+    return sizes
 
 
 def make_mlp(sizes: tuple[int, ...]) -> nn.Sequential:
@@ -127,12 +142,20 @@ def weight_stats(model: nn.Module, tol: float = 1e-3) -> tuple[int, float]:
 
 
 def main() -> None:
-    """Train, export and verify both digit networks and write the test split."""
+    """Train, export and verify the digits networks and write the test split."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT_DIR)
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--l1", type=float, default=2e-4, help="L1 weight penalty")
+    parser.add_argument(
+        "--architectures",
+        nargs="+",
+        type=architecture,
+        default=list(ARCHITECTURES),
+        metavar="SIZES",
+        help="layer sizes such as 64-100-100-10 (default: the two bundled networks)",
+    )
     args = parser.parse_args()
 
     torch.set_num_threads(1)
@@ -140,7 +163,7 @@ def main() -> None:
     x_train, x_test, y_train, y_test = load_data()
     xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
 
-    for sizes in ARCHITECTURES:
+    for sizes in args.architectures:
         torch.manual_seed(args.seed)
         model = make_mlp(sizes)
         train(model, xt, yt, epochs=args.epochs, l1=args.l1)
