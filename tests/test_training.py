@@ -252,3 +252,13 @@ def test_command_line_trains_and_writes_onnx(tmp_path, capsys):
 def load_digits_arrays():
     d = load_digits()
     return d.data / 16.0, d.target
+
+
+def test_a_start_network_is_used_and_checked(digits):
+    X, y = tiny(digits)
+    first = training.fit_mip(SPEC, X, y, "accuracy", time_limit=5)
+    assert first.train_accuracy == 1.0
+    again = training.fit_mip(SPEC, X, y, "accuracy", time_limit=1, start=first)
+    assert again.train_accuracy == 1.0  # the start is an incumbent at once
+    with pytest.raises(InvalidArgumentError, match="start"):
+        training.fit_mip(SPEC, X, y, "accuracy", time_limit=1, start=[(np.zeros((2, 2)), np.zeros(2))])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pyomo_nn.errors import (
 )
 from pyomo_nn.solvers import solve
 from pyomo_nn.training.export import binary_steps, write_onnx
-from pyomo_nn.training.mip import OBJECTIVES, build, second_stage
+from pyomo_nn.training.mip import OBJECTIVES, build, second_stage, set_start
 from pyomo_nn.training.spec import BinarizedMLP, check_features, check_labels
 
 
@@ -113,6 +114,7 @@ def fit_mip(
     margin: float | None = None,
     mip_gap: float | None = None,
     threads: int | None = None,
+    start: object | None = None,
 ) -> Fit:
     """Train ``spec`` on ``X`` (rows of features, e.g. pixels in [0, 1]) and labels ``y`` by a
     MIP (docs/training.md). ``objective``: ``"max-margin"`` (fit every sample, maximise the
@@ -121,7 +123,9 @@ def fit_mip(
     (max-margin, then min-weight keeping the margins; BeMi). ``time_limit`` is the limit of each
     MIP (lexicographic solves two). ``margin``: a hidden layer-1 neuron is off when its
     pre-activation is <= -margin; by default the data's grid (1/255 for 8-bit pixels, where it
-    is exact) or 1e-4.
+    is exact) or 1e-4. ``start``: a network (a :class:`Fit`, or a list of ``(W, b)`` per layer,
+    e.g. a straight-through-estimator net; weights are rounded to the set, biases to integers)
+    given to the solver as a MIP start; by default ``accuracy`` starts from all-zero weights.
 
     Raises :class:`~pyomo_nn.errors.TrainingInfeasibleError` when the solver proves no network
     fits every sample, :class:`~pyomo_nn.errors.NoTrainedNetworkError` when the time limit
@@ -137,9 +141,15 @@ def fit_mip(
         raise InvalidArgumentError(f"margin={margin!r}: a positive number or None")
     X = check_features(X)
     labels, known = check_labels(y, X.shape[0], classes)
-    start = time.perf_counter()
+    began = time.perf_counter()
     tm = build(spec, X, labels, len(known), objective, margin)
-    build_time = time.perf_counter() - start
+    build_time = time.perf_counter() - began
+    if start is not None or objective == "accuracy":
+        initial = start.layers if isinstance(start, Fit) else start
+        if initial is None:
+            initial = [(np.zeros((b, a)), np.zeros(b)) for a, b in itertools.pairwise(tm.sizes)]
+        _check_start(initial, tm.sizes)
+        set_start(tm, initial, X, labels)
     results = []
     result = _solve(tm.model, solver, time_limit, mip_gap, threads, objective, results)
     if objective == "lexicographic":
@@ -173,6 +183,24 @@ def fit_mip(
             result,
         )
     return fit
+
+
+def _check_start(layers: object, sizes: list[int]) -> None:
+    shapes = [(b, a) for a, b in itertools.pairwise(sizes)]
+    try:
+        ok = len(layers) == len(shapes) and all(
+            np.shape(W) == shape
+            and np.shape(b) == (shape[0],)
+            and np.all(np.isfinite(W))
+            and np.all(np.isfinite(b))
+            for (W, b), shape in zip(layers, shapes, strict=True)
+        )
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise InvalidArgumentError(
+            f"start: expected a Fit or one finite (W, b) per layer with W of shapes {shapes}"
+        )
 
 
 def _solve(model, solver, time_limit, mip_gap, threads, objective, results):

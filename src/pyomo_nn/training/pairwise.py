@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import block_diag
 
-from pyomo_nn.errors import InvalidArgumentError, TrainingDataError
+from pyomo_nn.errors import InvalidArgumentError, NoTrainedNetworkError, TrainingDataError
 from pyomo_nn.training.export import run_steps, write_onnx
 from pyomo_nn.training.fit import Fit, fit_mip
 from pyomo_nn.training.spec import BinarizedMLP, check_features, check_labels
@@ -94,6 +94,40 @@ class PairwiseEnsemble:
         write_onnx(self.steps(), path)
 
 
+def _fit_pair(spec, X, labels, objective, solver, time_limit, classes, options, progress) -> Fit:
+    """One pair's net. When a fit-all objective's MIP stops without any network, the pair is
+    first trained with ``accuracy`` (which starts from the all-zero net, so it always has one);
+    if that net fits every sample it starts the original objective again, else it is kept."""
+    try:
+        return fit_mip(
+            spec, X, labels, objective, solver=solver, time_limit=time_limit, classes=classes, **options
+        )
+    except NoTrainedNetworkError:
+        if objective == "accuracy":
+            raise
+    first = fit_mip(
+        spec, X, labels, "accuracy", solver=solver, time_limit=time_limit, classes=classes, **options
+    )
+    if progress is not None:
+        progress(f"  {objective} found no network in time; accuracy: {first}")
+    if first.train_accuracy < 1.0:
+        return first
+    try:
+        return fit_mip(
+            spec,
+            X,
+            labels,
+            objective,
+            solver=solver,
+            time_limit=time_limit,
+            classes=classes,
+            start=first,
+            **options,
+        )
+    except NoTrainedNetworkError:
+        return first
+
+
 def fit_pairwise(
     spec: BinarizedMLP,
     X: object,
@@ -108,8 +142,10 @@ def fit_pairwise(
 ) -> PairwiseEnsemble:
     """Train one ``spec`` net per pair of classes on that pair's samples (``fit_mip`` with
     ``objective``, ``time_limit`` per MIP) and combine them by majority vote. ``progress``
-    receives a line per trained pair. A pair that cannot be trained raises the error of
-    :func:`fit_mip`; no partial ensemble is returned."""
+    receives a line per trained pair. A pair whose ``objective`` MIP finds no network in time is
+    trained with ``accuracy`` first and, if that net fits all its samples, again with
+    ``objective`` from it (each pair's ``Fit.objective`` says what it is). A pair that cannot be
+    trained raises the error of :func:`fit_mip`; no partial ensemble is returned."""
     if not isinstance(spec, BinarizedMLP):
         raise InvalidArgumentError(f"spec: expected a training.BinarizedMLP, got {type(spec).__name__}")
     X = check_features(X)
@@ -121,16 +157,7 @@ def fit_pairwise(
             raise TrainingDataError(
                 f"y: classes {known[a]!r} and {known[b]!r} need samples each for a pairwise ensemble"
             )
-        fit = fit_mip(
-            spec,
-            X[rows],
-            labels[rows],
-            objective,
-            solver=solver,
-            time_limit=time_limit,
-            classes=(a, b),
-            **options,
-        )
+        fit = _fit_pair(spec, X[rows], labels[rows], objective, solver, time_limit, (a, b), options, progress)
         pairs.append((a, b))
         fits.append(fit)
         if progress is not None:
