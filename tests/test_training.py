@@ -108,6 +108,13 @@ def test_pairwise_ensemble_votes_and_exports(digits, tmp_path):
     votes = onnx_scores(tmp_path / "ens.onnx", Xall)
     assert np.array_equal(ens.classes[np.argmax(votes, axis=1)], ens.predict(Xall))
     assert np.all(votes.sum(axis=1) == 3)  # every pair votes once
+    # the same pairs solved two at a time in worker processes
+    parallel = training.fit_pairwise(
+        training.BinarizedMLP(hidden=(2,)), X, y, "accuracy", time_limit=5, workers=2, threads=1
+    )
+    assert parallel.pairs == ens.pairs and parallel.accuracy(X, y) == 1.0
+    with pytest.raises(InvalidArgumentError, match="workers"):
+        training.fit_pairwise(training.BinarizedMLP(hidden=(2,)), X, y, workers=0)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,6 +139,7 @@ def fit_pairwise(
     time_limit: float | None = 60,
     classes: object | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int = 1,
     **options: object,
 ) -> PairwiseEnsemble:
     """Train one ``spec`` net per pair of classes on that pair's samples (``fit_mip`` with
@@ -145,21 +147,38 @@ def fit_pairwise(
     receives a line per trained pair. A pair whose ``objective`` MIP finds no network in time is
     trained with ``accuracy`` first and, if that net fits all its samples, again with
     ``objective`` from it (each pair's ``Fit.objective`` says what it is). A pair that cannot be
-    trained raises the error of :func:`fit_mip`; no partial ensemble is returned."""
+    trained raises the error of :func:`fit_mip`; no partial ensemble is returned.
+    ``workers > 1`` solves that many pairs at once in separate processes (give each solver one
+    thread: ``threads=1``)."""
     if not isinstance(spec, BinarizedMLP):
         raise InvalidArgumentError(f"spec: expected a training.BinarizedMLP, got {type(spec).__name__}")
     X = check_features(X)
     labels, known = check_labels(y, X.shape[0], classes)
-    pairs, fits = [], []
-    for a, b in itertools.combinations(range(len(known)), 2):
+    if int(workers) != workers or workers < 1:
+        raise InvalidArgumentError(f"workers={workers!r}: a whole number >= 1")
+    pairs = list(itertools.combinations(range(len(known)), 2))
+    jobs = []
+    for a, b in pairs:
         rows = np.flatnonzero((labels == a) | (labels == b))
-        if rows.size == 0 or not np.any(labels[rows] == a) or not np.any(labels[rows] == b):
+        if not np.any(labels[rows] == a) or not np.any(labels[rows] == b):
             raise TrainingDataError(
                 f"y: classes {known[a]!r} and {known[b]!r} need samples each for a pairwise ensemble"
             )
-        fit = _fit_pair(spec, X[rows], labels[rows], objective, solver, time_limit, (a, b), options, progress)
-        pairs.append((a, b))
-        fits.append(fit)
+        jobs.append((spec, X[rows], labels[rows], objective, solver, time_limit, (a, b), options, None))
+    fits: list[Fit | None] = [None] * len(jobs)
+
+    def done(k: int, fit: Fit) -> None:
+        fits[k] = fit
         if progress is not None:
+            a, b = pairs[k]
             progress(f"pair {known[a]} vs {known[b]}: {fit}")
+
+    if workers == 1:
+        for k, job in enumerate(jobs):
+            done(k, _fit_pair(*job[:-1], progress))
+    else:
+        with ProcessPoolExecutor(max_workers=int(workers)) as pool:
+            futures = {pool.submit(_fit_pair, *job): k for k, job in enumerate(jobs)}
+            for future in as_completed(futures):
+                done(futures[future], future.result())
     return PairwiseEnsemble(spec, known, pairs, fits)
