@@ -156,6 +156,7 @@ def test_lp_bounds_in_worker_processes_equal_inline_ones():
     assert_contains_samples(net, pooled, seed=2)
 
 
+@pytest.mark.slow
 def test_lp_bounds_on_a_dask_cluster():
     distributed = pytest.importorskip("dask.distributed")
     net = random_mlp([6, 40, 40, 3], seed=2, bias_scale=0.1)

@@ -101,6 +101,7 @@ def test_conv_constraints_hold_only_the_non_zero_terms():
             assert len(terms) == expected
 
 
+@pytest.mark.slow
 def test_component_names_are_deterministic_for_cnns():
     def names() -> list[str]:
         model = pyo.ConcreteModel()

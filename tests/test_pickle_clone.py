@@ -34,9 +34,11 @@ def x0() -> np.ndarray:
     return digits_test_set()[0][0]
 
 
-def _solved_model(net: pnn.Network, x0: np.ndarray) -> tuple[pyo.ConcreteModel, pnn.Result]:
+def _solved_model(
+    net: pnn.Network, x0: np.ndarray, eps: float = 0.05
+) -> tuple[pyo.ConcreteModel, pnn.Result]:
     """A model maximising logit 3 near x0, solved once (so the network holds a session)."""
-    bounds = pnn.compute_bounds(net, pnn.LinfBall(x0, 0.05, 0, 1))
+    bounds = pnn.compute_bounds(net, pnn.LinfBall(x0, eps, 0, 1))
     model = pyo.ConcreteModel()
     model.nn = pnn.NetworkBlock(net, bounds)
     model.obj = pyo.Objective(expr=model.nn.outputs[3] - model.nn.outputs[5], sense=pyo.maximize)
@@ -73,7 +75,7 @@ def test_model_pickles_after_a_solve_and_solves_again(net, x0):
 
 def test_cnn_model_with_max_pool_pickles_and_clones_after_a_solve(x0):
     cnn = load_digits_cnn()
-    model, result = _solved_model(cnn, x0)
+    model, result = _solved_model(cnn, x0, eps=0.01)
     for copied in (_round_trip(model), model.clone()):
         again = pnn.solve(copied, time_limit=TIME_LIMIT)
         assert again.objective == pytest.approx(result.objective, **SAME_OPTIMUM)
