@@ -23,12 +23,14 @@ from pyomo_nn.errors import SolverCapabilityError, SolverConfigError
 from pyomo_nn.highs_instance import new_highs, scheduler_for
 from pyomo_nn.solvers.config import SolverConfig
 from pyomo_nn.solvers.outcome import SolveOutcome, finite
-from pyomo_nn.tolerances import HIGHS_FEASIBILITY_TOLERANCE
+from pyomo_nn.tolerances import HIGHS_FEASIBILITY_TOLERANCE, HIGHS_PRESOLVE
 
-#: HiGHS options pyomo-nn sets unless the caller sets them: see HIGHS_FEASIBILITY_TOLERANCE.
+#: HiGHS options pyomo-nn sets unless the caller sets them: see HIGHS_FEASIBILITY_TOLERANCE and
+#: HIGHS_PRESOLVE. A caller's options override them.
 HIGHS_DEFAULT_OPTIONS = {
     "primal_feasibility_tolerance": HIGHS_FEASIBILITY_TOLERANCE,
     "mip_feasibility_tolerance": HIGHS_FEASIBILITY_TOLERANCE,
+    "presolve": HIGHS_PRESOLVE,
 }
 
 _STATUS = {
