@@ -13,40 +13,45 @@ from pyomo_nn.bundled import digits_test_set, load_digits_cnn, load_digits_netwo
 from pyomo_nn.errors import InvalidArgumentError
 
 
-def test_auto_is_the_default_and_takes_alpha_on_a_small_mlp():
+def test_auto_is_the_default_and_keeps_symbolic_when_few_neurons_are_undecided():
     net = load_digits_network()
     images, _ = digits_test_set()
     bounds = pnn.compute_bounds(net, pnn.LinfBall(images[0], 0.05, 0, 1))
-    assert bounds.method == "alpha"
-    assert "no LP tightening" in bounds.choice
-    assert "(auto: alpha" in bounds.summary()
-    named = pnn.compute_bounds(net, pnn.LinfBall(images[0], 0.05, 0, 1), method="alpha")
+    assert bounds.method == "symbolic"
+    assert "nothing tighter" in bounds.choice
+    assert "(auto: symbolic" in bounds.summary()
+    named = pnn.compute_bounds(net, pnn.LinfBall(images[0], 0.05, 0, 1), method="symbolic")
     for ours, theirs in zip(bounds.upper, named.upper, strict=True):
         np.testing.assert_array_equal(ours, theirs)
 
 
-def test_auto_adds_lp_tightening_when_many_neurons_stay_split():
+def test_auto_takes_alpha_on_a_dense_chain_with_many_undecided_neurons():
     net = random_mlp([20, 80, 80, 5], seed=3)
     domain = pnn.Box(-1, 1)
     bounds = pnn.compute_bounds(net, domain)
-    assert bounds.method == "lp" and "then lp" in bounds.choice
-    alpha = pnn.compute_bounds(net, domain, method="alpha")
+    assert bounds.method == "alpha" and "after alpha" in bounds.choice
+    symbolic = pnn.compute_bounds(net, domain, method="symbolic")
     for k in range(len(bounds.lower)):
-        assert np.all(bounds.lower[k] >= alpha.lower[k]) and np.all(bounds.upper[k] <= alpha.upper[k])
+        assert np.all(bounds.lower[k] >= symbolic.lower[k]) and np.all(bounds.upper[k] <= symbolic.upper[k])
     assert_contains_samples(net, bounds, seed=3, count=2000)
 
 
-def test_auto_on_a_cnn_starts_from_symbolic_and_says_why():
+def test_auto_on_a_cnn_adds_lp_tightening_and_says_why():
     net = load_digits_cnn()
     images, _ = digits_test_set()
-    bounds = pnn.compute_bounds(net, pnn.LinfBall(images[0], 0.02, 0, 1))
-    assert "alpha needs a Dense/ReLU chain" in bounds.choice
+    domain = pnn.LinfBall(images[0], 0.1, 0, 1)
+    bounds = pnn.compute_bounds(net, domain)
+    assert bounds.method == "lp" and "alpha needs a Dense/ReLU chain" in bounds.choice
+    symbolic = pnn.compute_bounds(net, domain, method="symbolic")
+    for k in range(len(bounds.lower)):
+        assert np.all(bounds.lower[k] >= symbolic.lower[k]) and np.all(bounds.upper[k] <= symbolic.upper[k])
 
 
 def test_auto_keeps_its_lp_stage_within_the_callers_time_limit(monkeypatch):
-    monkeypatch.setattr(auto, "AUTO_LP_MIN_SPLIT", 1)
-    net = random_mlp([20, 80, 80, 5], seed=3)
-    bounds = pnn.compute_bounds(net, pnn.Box(-1, 1), time_limit=0.5)
+    monkeypatch.setattr(auto, "AUTO_MIN_UNDECIDED", 1)
+    net = load_digits_cnn()
+    images, _ = digits_test_set()
+    bounds = pnn.compute_bounds(net, pnn.LinfBall(images[0], 0.1, 0, 1), time_limit=0.5)
     assert "LP budget 0.5 s" in bounds.choice
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
-from pyomo_nn.bounds import Bounds, compute_bounds
+from pyomo_nn.bounds import DEFAULT_BOUND_METHOD, Bounds, compute_bounds
 from pyomo_nn.domains import InputDomain
 from pyomo_nn.errors import ObjectiveConfigError
 from pyomo_nn.ir import Network
@@ -16,9 +16,6 @@ from pyomo_nn.objectives.base import Objective
 from pyomo_nn.problem import Problem
 from pyomo_nn.problem_result import ProblemResult
 from pyomo_nn.solvers import DEFAULT_TIME_LIMIT, SolverConfig
-
-#: Bound method used when the caller names none.
-DEFAULT_BOUND_METHOD = "symbolic"
 
 
 class Comparison:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pyomo_nn.bounds import Bounds
-from pyomo_nn.comparison import DEFAULT_BOUND_METHOD, Comparison
+from pyomo_nn.bounds import DEFAULT_BOUND_METHOD, Bounds
+from pyomo_nn.comparison import Comparison
 from pyomo_nn.domains import InputDomain
 from pyomo_nn.ir import Network
 

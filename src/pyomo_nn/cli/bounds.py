@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from pyomo_nn.bounds import METHODS, compute_bounds
+from pyomo_nn.bounds import DEFAULT_BOUND_METHOD, METHODS, compute_bounds
 from pyomo_nn.cli.arg_types import seconds
 from pyomo_nn.cli.domain_args import add_domain_arguments, domain_from_arguments
 from pyomo_nn.cli.outputs import check_output_file
@@ -15,7 +15,7 @@ from pyomo_nn.importers import load_onnx
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("bounds", help="compute pre-activation bounds of a network over a domain")
     parser.add_argument("model", help="ONNX file")
-    parser.add_argument("--method", choices=METHODS, default="symbolic")
+    parser.add_argument("--method", choices=METHODS, default=DEFAULT_BOUND_METHOD)
     add_domain_arguments(parser)
     parser.add_argument(
         "--time-limit", type=seconds, default=None, help="seconds, > 0, for lp and milp (default: no limit)"

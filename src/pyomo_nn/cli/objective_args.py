@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from pyomo_nn.bounds import DEFAULT_BOUND_METHOD
 from pyomo_nn.cli.arg_types import non_negative, positive_int, seconds
 from pyomo_nn.cli.domain_args import add_domain_arguments, domain_from_arguments, load_array
 from pyomo_nn.cli.outputs import check_output_file
-from pyomo_nn.comparison import DEFAULT_BOUND_METHOD, Comparison
+from pyomo_nn.comparison import Comparison
 from pyomo_nn.domains import InputDomain
 from pyomo_nn.errors import ObjectiveConfigError
 from pyomo_nn.importers import load_onnx
