@@ -104,6 +104,7 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="pairs solved at once (processes)")
     parser.add_argument("--json", default="benchmarks/results/training.json")
     args = parser.parse_args()
 
@@ -189,6 +190,7 @@ def measure(row, method, args, Xtr, ytr, Xte, yte) -> None:
             args.pair_objective,
             time_limit=args.pair_time_limit,
             threads=args.threads,
+            workers=args.workers,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
         )
         row.update(
