@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from pyomo_nn.blocks.network_block import MOVED
-from pyomo_nn.bounds.naive import movement_magnitude
-from pyomo_nn.bounds.relaxation import MOVEMENT_COLUMNS
-from pyomo_nn.bounds.symbolic import movement_step
-from pyomo_nn.bounds.tightening import MOVEMENT_INPUTS
 from pyomo_nn.exporters.onnx_exporter import GraphWriter
 from pyomo_nn.ir import Concat
-from pyomo_nn.units.stages import register
-from pyomo_nn.vnnlib.attack import MOVEMENT_GRADIENT
+from pyomo_nn.units.data_movement import register_movement
 
 
 def export(writer: GraphWriter, layer: Concat, inputs: list[str], output: str) -> None:
@@ -18,13 +12,4 @@ def export(writer: GraphWriter, layer: Concat, inputs: list[str], output: str) -
     writer.node("Concat", inputs, output, layer.name, axis=1)
 
 
-register(
-    Concat,
-    naive=movement_magnitude,
-    symbolic=movement_step,
-    lp=MOVEMENT_COLUMNS,
-    tightening=MOVEMENT_INPUTS,
-    milp=MOVED,
-    export=export,
-    gradient=MOVEMENT_GRADIENT,
-)
+register_movement(Concat, export)
