@@ -31,6 +31,11 @@ if ! "$PYTHON" -c "import cyipopt" 2>/dev/null && command -v apt-get >/dev/null;
   fi
 fi
 
+# Commercial solvers with their free size-limited licences (Gurobi's restricted, CPLEX's and
+# Xpress' community editions) for the solver matrix; optional, their tests skip without them.
+"$PYTHON" -m pip install -q --disable-pip-version-check gurobipy cplex xpress \
+  || echo "could not install gurobipy/cplex/xpress: the commercial-solver tests will be skipped"
+
 "$PYTHON" -m pip install -q --disable-pip-version-check -e ".[test]"
 "$PYTHON" -m ruff check .
 "$PYTHON" -m pytest -q "$@"

@@ -77,6 +77,7 @@ KNOWN_CANDIDATES = (
     "gurobi",
     "gurobi_direct",
     "cplex",
+    "cplex_direct",
     "xpress",
     "cyipopt",
 )

@@ -19,14 +19,16 @@ LOCAL_NLP_SOLVERS = ("ipopt", "cyipopt", "conopt", "knitro", "snopt", "minos")
 #: Solvers known not to take each requirement.
 REFUSED_BY: dict[str, tuple[str, ...]] = {
     "binaries": LOCAL_NLP_SOLVERS,
-    "sos1": ("highs", "appsi_highs", "glpk", *LOCAL_NLP_SOLVERS),
-    "nonlinear": ("highs", "appsi_highs", "glpk", "cbc"),
+    # gurobi_direct: pyomo.contrib.solver's Gurobi compiles to standard form, which has no SOS.
+    "sos1": ("highs", "appsi_highs", "glpk", "gurobi_direct", *LOCAL_NLP_SOLVERS),
+    # cplex/xpress: nonconvex quadratic rows refused ("not convex"); gurobi_direct: standard form.
+    "nonlinear": ("highs", "appsi_highs", "glpk", "cbc", "gurobi_direct", "cplex", "cplex_direct", "xpress"),
 }
 
 #: Solvers for each requirement, named in the refusal.
 TAKEN_BY: dict[str, tuple[str, ...]] = {
     "binaries": ("highs", "cbc", "glpk", "scip_direct", "gurobi", "cplex", "xpress"),
-    "sos1": ("cbc", "scip_direct", "gurobi", "cplex", "xpress"),
+    "sos1": ("cbc", "scip_direct", "gurobi", "cplex_direct", "xpress"),
     "nonlinear": ("scip_direct", "ipopt", "cyipopt", "gurobi"),
 }
 
