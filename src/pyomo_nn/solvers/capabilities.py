@@ -46,7 +46,7 @@ def check_solver_takes(blocks: list[NetworkBlock], solver: str) -> None:
             if solver in REFUSED_BY[need]:
                 takers = [name for name in TAKEN_BY[need] if name not in REFUSED_BY[need]]
                 raise SolverCapabilityError(
-                    f"block {block.name!r} (encoding {block.encoding!r}{_kinds(block, need)}) has "
+                    f"block {block.name!r} ({_encodings(block)}{_kinds(block, need)}) has "
                     f"{WHAT[need]}, which solver {solver!r} does not take; solvers that take them: "
                     f"{', '.join(takers)}{_alternative(block, solver, need)}"
                 )
@@ -57,6 +57,11 @@ def is_local(blocks: list[NetworkBlock], solver: str) -> bool:
     return solver in LOCAL_NLP_SOLVERS and any("nonlinear" in block.requirements() for block in blocks)
 
 
+def _encodings(block: NetworkBlock) -> str:
+    overrides = "".join(f", {name}: {enc!r}" for name, enc in sorted(block.layer_encodings.items()))
+    return f"encoding {block.encoding!r}{overrides}"
+
+
 def _kinds(block: NetworkBlock, need: str) -> str:
     kinds = sorted({s.kind for s in block.stats if need in s.needs})
     return f"; layers of kind {', '.join(kinds)}" if kinds else ""
@@ -64,11 +69,11 @@ def _kinds(block: NetworkBlock, need: str) -> str:
 
 def _alternative(block: NetworkBlock, solver: str, need: str) -> str:
     """An encoding whose needs the solver takes, when the need comes from the encoding."""
-    if need not in ENCODING_INFO[block.encoding].needs:
+    if not any(need in ENCODING_INFO[name].needs for name in block.encodings()):
         return ""
     fitting = [
         info.name
         for info in ENCODING_INFO.values()
-        if info.name != block.encoding and not any(solver in REFUSED_BY[need] for need in info.needs)
+        if info.name not in block.encodings() and not any(solver in REFUSED_BY[need] for need in info.needs)
     ]
     return f"; or build the block with encoding={fitting[0]!r}" if fitting else ""
