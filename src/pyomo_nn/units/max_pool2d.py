@@ -150,6 +150,47 @@ class MaxPoolBigMEncoded:
     stats: LayerStats
 
 
+@dataclass(frozen=True)
+class _OpenWindows:
+    """What every max-pool encoding needs from the layer's input bounds: the output box, the
+    decided windows (and the input that is their maximum), the (window, input) pairs of the
+    undecided ones, ``gap[k, i]`` = window k's upper bound minus input i's lower bound (the
+    most ``y_k`` can exceed ``x_i``), and the inputs of each undecided window."""
+
+    out_lower: np.ndarray
+    out_upper: np.ndarray
+    decided: list[int]
+    leaders: np.ndarray
+    pairs: list[tuple[int, int]]
+    gap: dict[tuple[int, int], float]
+    members: dict[int, list[int]]
+
+
+def _open_windows(layer: MaxPool2d, lower: np.ndarray, upper: np.ndarray) -> _OpenWindows:
+    candidates = layer.candidates(lower, upper)
+    out_lower, out_upper = layer.interval(lower, upper)
+    window, slot = np.nonzero(candidates.candidate & ~candidates.decided[:, None])
+    inputs = candidates.windows[window, slot]
+    pairs = list(zip(window.tolist(), inputs.tolist(), strict=True))
+    gap = {
+        pair: float(candidates.upper[k] - lower[i]) for pair, k, i in zip(pairs, window, inputs, strict=True)
+    }
+    members: dict[int, list[int]] = {k: [] for k in sorted(set(window.tolist()))}
+    for k, i in pairs:
+        members[k].append(i)
+    decided = np.flatnonzero(candidates.decided).tolist()
+    return _OpenWindows(out_lower, out_upper, decided, candidates.leader, pairs, gap, members)
+
+
+def _window_maxima(pairs: list[tuple[int, int]], x: np.ndarray) -> dict[int, int]:
+    """For each undecided window, the input holding its maximum at the input values ``x``."""
+    chosen: dict[int, int] = {}
+    for k, i in pairs:
+        if k not in chosen or x[i] > x[chosen[k]]:
+            chosen[k] = i
+    return chosen
+
+
 class MaxPoolBigM:
     """Fischetti & Jo's encoding (see the module docstring) in the layer's sub-block."""
 
@@ -158,30 +199,17 @@ class MaxPoolBigM:
     def encode(
         self, block: pyo.Block, layer: MaxPool2d, source: list, lower: np.ndarray, upper: np.ndarray
     ) -> tuple[list, MaxPoolBigMEncoded]:
-        candidates = layer.candidates(lower, upper)
-        out_lower, out_upper = layer.interval(lower, upper)
-        n = out_lower.size
-        decided = np.flatnonzero(candidates.decided).tolist()
-        window, slot = np.nonzero(candidates.candidate & ~candidates.decided[:, None])
-        inputs = candidates.windows[window, slot]
-        pairs = list(zip(window.tolist(), inputs.tolist(), strict=True))
-        big_m = {
-            pair: float(candidates.upper[k] - lower[i])
-            for pair, k, i in zip(pairs, window, inputs, strict=True)
-        }
-        undecided = sorted(set(window.tolist()))
-
-        block.y = bounded_var(range(n), out_lower, out_upper)
+        open_ = _open_windows(layer, lower, upper)
+        n, decided, pairs, members = open_.out_lower.size, open_.decided, open_.pairs, open_.members
+        big_m, undecided = open_.gap, list(members)
+        block.y = bounded_var(range(n), open_.out_lower, open_.out_upper)
         block.d = pyo.Var(pairs, domain=pyo.Binary)
-        y, d, leaders = block.y, block.d, candidates.leader
+        y, d, leaders = block.y, block.d, open_.leaders
         block.decided = constraint_rows(decided, lambda k: y[k] - source[leaders[k]] == 0)
         block.above = constraint_rows(pairs, lambda k, i: y[k] - source[i] >= 0)
         block.chosen = constraint_rows(
             pairs, lambda k, i: y[k] - source[i] + big_m[k, i] * d[k, i] <= big_m[k, i]
         )
-        members: dict[int, list[int]] = {k: [] for k in undecided}
-        for k, i in pairs:
-            members[k].append(i)
         block.one_max = constraint_rows(undecided, lambda k: sum(d[k, i] for i in members[k]) == 1)
         stats = LayerStats(
             name=layer.name,
@@ -202,10 +230,7 @@ class MaxPoolBigM:
         """``y``, and ``d`` = 1 for the input holding each undecided window's maximum."""
         for k in range(y.size):
             block.y[k].set_value(float(y[k]), skip_validation=True)
-        chosen: dict[int, int] = {}
-        for k, i in encoded.pairs:
-            if k not in chosen or x[i] > x[chosen[k]]:
-                chosen[k] = i
+        chosen = _window_maxima(encoded.pairs, x)
         for k, i in encoded.pairs:
             block.d[k, i].set_value(float(chosen[k] == i), skip_validation=True)
 
@@ -231,27 +256,15 @@ class _MaxPoolSlack:
     def encode(
         self, block: pyo.Block, layer: MaxPool2d, source: list, lower: np.ndarray, upper: np.ndarray
     ) -> tuple[list, MaxPoolBigMEncoded]:
-        candidates = layer.candidates(lower, upper)
-        out_lower, out_upper = layer.interval(lower, upper)
-        n = out_lower.size
-        decided = np.flatnonzero(candidates.decided).tolist()
-        window, slot = np.nonzero(candidates.candidate & ~candidates.decided[:, None])
-        inputs = candidates.windows[window, slot]
-        pairs = list(zip(window.tolist(), inputs.tolist(), strict=True))
-        slack_upper = {
-            pair: max(float(candidates.upper[k] - lower[i]), 0.0)
-            for pair, k, i in zip(pairs, window, inputs, strict=True)
-        }
-        undecided = sorted(set(window.tolist()))
-        block.y = bounded_var(range(n), out_lower, out_upper)
-        block.s = pyo.Var(pairs, bounds={pair: (0.0, slack_upper[pair]) for pair in pairs})
+        open_ = _open_windows(layer, lower, upper)
+        n, decided, pairs, members = open_.out_lower.size, open_.decided, open_.pairs, open_.members
+        undecided = list(members)
+        block.y = bounded_var(range(n), open_.out_lower, open_.out_upper)
+        block.s = pyo.Var(pairs, bounds={pair: (0.0, max(open_.gap[pair], 0.0)) for pair in pairs})
         block.d = pyo.Var(pairs, bounds=(0.0, 1.0))
-        y, s, d, leaders = block.y, block.s, block.d, candidates.leader
+        y, s, d, leaders = block.y, block.s, block.d, open_.leaders
         block.decided = constraint_rows(decided, lambda k: y[k] - source[leaders[k]] == 0)
         block.slack = constraint_rows(pairs, lambda k, i: y[k] - source[i] - s[k, i] == 0)
-        members: dict[int, list[int]] = {k: [] for k in undecided}
-        for k, i in pairs:
-            members[k].append(i)
         block.one_max = constraint_rows(undecided, lambda k: sum(d[k, i] for i in members[k]) == 1)
         rows = self.exclusive(block, pairs)
         stats = LayerStats(
@@ -274,10 +287,7 @@ class _MaxPoolSlack:
         """``y``, the slacks, and weight 1 on the input holding each undecided window's maximum."""
         for k in range(y.size):
             block.y[k].set_value(float(y[k]), skip_validation=True)
-        chosen: dict[int, int] = {}
-        for k, i in encoded.pairs:
-            if k not in chosen or x[i] > x[chosen[k]]:
-                chosen[k] = i
+        chosen = _window_maxima(encoded.pairs, x)
         for k, i in encoded.pairs:
             block.s[k, i].set_value(float(y[k] - x[i]) if chosen[k] != i else 0.0, skip_validation=True)
             block.d[k, i].set_value(float(chosen[k] == i), skip_validation=True)
