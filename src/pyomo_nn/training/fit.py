@@ -18,7 +18,7 @@ from pyomo_nn.errors import (
 from pyomo_nn.solvers import solve
 from pyomo_nn.training.export import binary_steps, write_onnx
 from pyomo_nn.training.mip import OBJECTIVES, build, second_stage, set_start
-from pyomo_nn.training.spec import BinarizedMLP, check_features, check_labels
+from pyomo_nn.training.spec import BinarizedMLP, check_features, check_labels, classification_accuracy
 
 
 def forward_scores(
@@ -75,13 +75,7 @@ class Fit:
 
     def accuracy(self, X: object, y: object) -> float:
         """Fraction of the samples classified right."""
-        X = check_features(X, self.n_inputs)
-        labels = np.asarray(y)
-        if labels.shape != (X.shape[0],):
-            from pyomo_nn.errors import TrainingDataError
-
-            raise TrainingDataError(f"y: expected {X.shape[0]} labels, got shape {labels.shape}")
-        return float(np.mean(self.predict(X) == labels))
+        return classification_accuracy(self.predict, check_features(X, self.n_inputs), y)
 
     def export_layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The layers as exported: each hidden bias shifted by half its margin."""

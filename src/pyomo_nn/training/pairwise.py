@@ -5,16 +5,17 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import block_diag
 
+from pyomo_nn.bounds.executors import LocalProcessPool
 from pyomo_nn.errors import InvalidArgumentError, NoTrainedNetworkError, TrainingDataError
 from pyomo_nn.training.export import run_steps, write_onnx
 from pyomo_nn.training.fit import Fit, fit_mip
-from pyomo_nn.training.spec import BinarizedMLP, check_features, check_labels
+from pyomo_nn.training.spec import BinarizedMLP, check_features, check_labels, classification_accuracy
 
 
 @dataclass
@@ -84,11 +85,7 @@ class PairwiseEnsemble:
         return self.classes[np.argmax(self.votes(X), axis=1)]
 
     def accuracy(self, X: object, y: object) -> float:
-        X = check_features(X, self.n_inputs)
-        labels = np.asarray(y)
-        if labels.shape != (X.shape[0],):
-            raise TrainingDataError(f"y: expected {X.shape[0]} labels, got shape {labels.shape}")
-        return float(np.mean(self.predict(X) == labels))
+        return classification_accuracy(self.predict, check_features(X, self.n_inputs), y)
 
     def to_onnx(self, path: str | os.PathLike[str]) -> None:
         """One ONNX model whose output is the votes per class (argmax: the class index)."""
@@ -177,7 +174,7 @@ def fit_pairwise(
         for k, job in enumerate(jobs):
             done(k, _fit_pair(*job[:-1], progress))
     else:
-        with ProcessPoolExecutor(max_workers=int(workers)) as pool:
+        with LocalProcessPool(int(workers)) as pool:
             futures = {pool.submit(_fit_pair, *job): k for k, job in enumerate(jobs)}
             for future in as_completed(futures):
                 done(futures[future], future.result())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,3 +106,11 @@ def check_labels(y: object, n: int, classes: object | None) -> tuple[np.ndarray,
         raise TrainingDataError(f"y: labels {outside[:5]} are outside the classes {known.tolist()}")
     index = {c: i for i, c in enumerate(known.tolist())}
     return np.array([index[c] for c in labels.tolist()], dtype=int), known
+
+
+def classification_accuracy(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, y: object) -> float:
+    """Fraction of the rows of ``X`` that ``predict`` labels as ``y`` (one label per row)."""
+    labels = np.asarray(y)
+    if labels.shape != (X.shape[0],):
+        raise TrainingDataError(f"y: expected {X.shape[0]} labels, got shape {labels.shape}")
+    return float(np.mean(predict(X) == labels))
