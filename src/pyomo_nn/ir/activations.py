@@ -17,26 +17,15 @@ import numpy as np
 from scipy.special import expit
 
 from pyomo_nn.errors import InvalidWeightsError
-from pyomo_nn.ir.kinds import Role
+from pyomo_nn.ir.kinds import ValueWise
 
 
 @dataclass(frozen=True, eq=False)
-class _Smooth:
+class _Smooth(ValueWise):
     """``y = f(x)`` value by value, for an increasing smooth ``f``."""
 
-    name: str
-    input: str
-
-    role: ClassVar[Role] = Role.PIECEWISE
     #: The ONNX operator and the name used in stats and messages.
     op: ClassVar[str] = ""
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
-
-    def output_size(self, input_size: int) -> int:
-        return input_size
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return self.function(x)
@@ -131,15 +120,11 @@ SMOOTH_KINDS: dict[str, type[_Smooth]] = {kind.op: kind for kind in (Sigmoid, Ta
 
 
 @dataclass(frozen=True, eq=False)
-class LeakyReLU:
+class LeakyReLU(ValueWise):
     """``max(x, alpha x)`` for ``0 <= alpha <= 1`` (ONNX LeakyRelu; ``alpha = 0`` is a ReLU):
     piecewise linear and increasing, encoded like ReLU with one binary per split neuron."""
 
-    name: str
-    input: str
     alpha: float = 0.01
-
-    role: ClassVar[Role] = Role.PIECEWISE
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.alpha) and 0.0 <= self.alpha <= 1.0):
@@ -147,13 +132,6 @@ class LeakyReLU:
                 f"LeakyReLU {self.name!r}: alpha {self.alpha!r} outside [0, 1] (then max(x, alpha x) is "
                 "not the function; such a slope is not supported)"
             )
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
-
-    def output_size(self, input_size: int) -> int:
-        return input_size
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.where(x > 0, x, self.alpha * x)

@@ -14,7 +14,8 @@ asking the kind: which outputs are bounded, which layers get binaries, which onl
 from __future__ import annotations
 
 import enum
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import ClassVar, Generic, TypeVar
 
 from pyomo_nn.errors import PyomoNNError, UnsupportedNetworkError
 
@@ -33,6 +34,24 @@ class Role(enum.Enum):
     AFFINE = "affine"
     PIECEWISE = "piecewise"
     MOVEMENT = "movement"
+
+
+@dataclass(frozen=True, eq=False)
+class ValueWise:
+    """Base of the piecewise kinds applied value by value to one tensor (ReLU, LeakyReLU, Sign,
+    the smooth activations): they read ``input`` and their output has its size."""
+
+    name: str
+    input: str
+
+    role: ClassVar[Role] = Role.PIECEWISE
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
+
+    def output_size(self, input_size: int) -> int:
+        return input_size
 
 
 Entry = TypeVar("Entry")

@@ -28,7 +28,7 @@ import numpy as np
 
 from pyomo_nn.errors import ShapeMismatchError
 from pyomo_nn.ir.checks import check_input_size, frozen_weights
-from pyomo_nn.ir.kinds import Role
+from pyomo_nn.ir.kinds import Role, ValueWise
 from pyomo_nn.ir.sparse import SparseMatrix
 
 
@@ -148,20 +148,8 @@ class Elementwise:
 
 
 @dataclass(frozen=True, eq=False)
-class ReLU:
+class ReLU(ValueWise):
     """Element-wise ``max(0, x)``."""
-
-    role: ClassVar[Role] = Role.PIECEWISE
-
-    name: str
-    input: str
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
-
-    def output_size(self, input_size: int) -> int:
-        return input_size
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.maximum(x, 0.0)

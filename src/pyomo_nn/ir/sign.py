@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 
-from pyomo_nn.ir.kinds import Role
+from pyomo_nn.ir.kinds import ValueWise
 
 
 @dataclass(frozen=True, eq=False)
-class Sign:
+class Sign(ValueWise):
     """Element-wise ``sign(x)``: +1 for x > 0, 0 at 0, -1 for x < 0 (ONNX ``Sign``). A
     binarised net's hidden neuron ``+1 if a >= 0 else -1`` is ``Sign(Sign(a) + 0.5)``."""
-
-    role: ClassVar[Role] = Role.PIECEWISE
-
-    name: str
-    input: str
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
-
-    def output_size(self, input_size: int) -> int:
-        return input_size
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.sign(x)
