@@ -83,12 +83,12 @@ def _highs(model: pyo.ConcreteModel, time_limit: float) -> tuple[float, float, f
     return seconds, nodes, results.incumbent_objective, results.termination_condition.name
 
 
-def _pyomo_nn_row(net, bounds, label, target, encoding, solver, time_limit, **settings) -> Row:
+def _pyomo_nn_row(net, bounds, label, target, formulation, solver, time_limit, **settings) -> Row:
     model = pyo.ConcreteModel()
-    model.nn = pnn.NetworkBlock(net, bounds, encoding=encoding, **settings)
+    model.nn = pnn.NetworkBlock(net, bounds, formulation=formulation, **settings)
     model.obj = pyo.Objective(expr=model.nn.outputs[target] - model.nn.outputs[label], sense=pyo.maximize)
     binaries, constraints = _size(model)
-    name = encoding + (f" N={settings['partitions']}" if "partitions" in settings else "")
+    name = formulation + (f" N={settings['partitions']}" if "partitions" in settings else "")
     if solver == "highs":
         seconds, nodes, objective, status = _highs(model, time_limit)
     else:

@@ -1,4 +1,4 @@
-"""The encodings (formulations) of the piecewise layers: each reaches Big-M's optimum on a
+"""The formulations of the piecewise layers: each reaches Big-M's optimum on a
 bundled digits adversarial problem with a solver it suits, says what it added, and is refused
 before the solve by a solver that cannot take it."""
 
@@ -16,7 +16,7 @@ from pyomo_nn.bundled import digits_test_set, load_digits_network
 from pyomo_nn.errors import InvalidArgumentError, SolverCapabilityError
 from pyomo_nn.solvers.checked_solve import LOCAL_OPTIMUM
 
-#: Optima of one problem under two encodings (or solvers) agree to this (solver tolerances).
+#: Optima of one problem under two formulations (or solvers) agree to this (solver tolerances).
 OPTIMUM_ATOL = 1e-5
 
 #: The adversarial problem: image 0 of the bundled test set, this L-inf radius.
@@ -43,10 +43,10 @@ def problem():
     return net, pnn.compute_bounds(net, domain, method="symbolic"), label, target
 
 
-def _model(problem, encoding: str, **settings) -> pyo.ConcreteModel:
+def _model(problem, formulation: str, **settings) -> pyo.ConcreteModel:
     net, bounds, label, target = problem
     model = pyo.ConcreteModel()
-    model.nn = pnn.NetworkBlock(net, bounds, encoding=encoding, **settings)
+    model.nn = pnn.NetworkBlock(net, bounds, formulation=formulation, **settings)
     model.obj = pyo.Objective(expr=model.nn.outputs[target] - model.nn.outputs[label], sense=pyo.maximize)
     return model
 
@@ -59,7 +59,7 @@ def bigm_optimum(problem):
 
 
 @pytest.mark.parametrize(
-    ("encoding", "solver", "settings"),
+    ("formulation", "solver", "settings"),
     [
         ("partition", "highs", {"partitions": 2}),
         ("partition", "highs", {"partitions": 4}),
@@ -71,10 +71,10 @@ def bigm_optimum(problem):
         ("complementarity", "scip_direct", {}),
     ],
 )
-def test_each_encoding_reaches_the_bigm_optimum(problem, bigm_optimum, encoding, solver, settings):
+def test_each_formulation_reaches_the_bigm_optimum(problem, bigm_optimum, formulation, solver, settings):
     if not _have(solver):
         pytest.skip(f"{solver} is not installed")
-    model = _model(problem, encoding, **settings)
+    model = _model(problem, formulation, **settings)
     result = pnn.solve(model, solver=solver, time_limit=300)
     assert result.status == "optimal", result
     assert result.verified, result
@@ -96,16 +96,16 @@ def test_complementarity_on_ipopt_is_a_local_optimum_without_a_bound(problem, bi
 
 def test_stats_of_each_encoding(problem):
     stats = {}
-    for encoding, settings in (
+    for formulation, settings in (
         ("bigm", {}),
         ("sos1", {}),
         ("complementarity", {}),
         ("partition", {"partitions": 2}),
         ("partition", {"partitions": 4}),
     ):
-        block = _model(problem, encoding, **settings).nn
+        block = _model(problem, formulation, **settings).nn
         relu = [s for s in block.stats if s.kind == "relu"]
-        stats[encoding, settings.get("partitions")] = (
+        stats[formulation, settings.get("partitions")] = (
             sum(s.split for s in relu),
             sum(s.binaries for s in relu),
             sum(s.variables for s in relu),
@@ -141,7 +141,7 @@ def test_partition_relaxation_is_between_bigm_and_the_optimum(problem, bigm_opti
 
 
 @pytest.mark.parametrize(
-    ("encoding", "solver"),
+    ("formulation", "solver"),
     [
         ("sos1", "highs"),
         ("sos1", "glpk"),
@@ -151,12 +151,12 @@ def test_partition_relaxation_is_between_bigm_and_the_optimum(problem, bigm_opti
         ("sos1", "ipopt"),
     ],
 )
-def test_a_solver_that_cannot_take_the_encoding_is_refused_before_the_solve(problem, encoding, solver):
-    model = _model(problem, encoding)
+def test_a_solver_that_cannot_take_the_formulation_is_refused_before_the_solve(problem, formulation, solver):
+    model = _model(problem, formulation)
     with pytest.raises(SolverCapabilityError) as error:
         pnn.solve(model, solver=solver)
     message = str(error.value)
-    assert repr(encoding) in message and repr(solver) in message and "solvers that take them" in message
+    assert repr(formulation) in message and repr(solver) in message and "solvers that take them" in message
     assert all(var.value is None for var in model.nn.input_vars())  # refused before the warm start
 
 
@@ -170,17 +170,17 @@ def test_partitions_is_checked(problem):
     net, bounds, _, _ = problem
     for bad in (0, -1, 2.5, True, "2"):
         with pytest.raises(InvalidArgumentError):
-            pnn.NetworkBlock(net, bounds, encoding="partition", partitions=bad)
+            pnn.NetworkBlock(net, bounds, formulation="partition", partitions=bad)
     with pytest.raises(InvalidArgumentError, match="partitions"):
-        pnn.NetworkBlock(net, bounds, encoding="bigm", partitions=2)
-    assert pnn.NetworkBlock(net, bounds, encoding="partition").partitions == 2
+        pnn.NetworkBlock(net, bounds, formulation="bigm", partitions=2)
+    assert pnn.NetworkBlock(net, bounds, formulation="partition").partitions == 2
 
 
-@pytest.mark.parametrize("encoding", ["sos1", "partition", "complementarity"])
-def test_models_pickle_and_clone(problem, encoding):
-    model = _model(problem, encoding)
+@pytest.mark.parametrize("formulation", ["sos1", "partition", "complementarity"])
+def test_models_pickle_and_clone(problem, formulation):
+    model = _model(problem, formulation)
     for copy in (pickle.loads(pickle.dumps(model)), model.clone()):
-        assert copy.nn.encoding == encoding
+        assert copy.nn.formulation == formulation
         assert len(list(copy.component_data_objects(pyo.Var))) == len(
             list(model.component_data_objects(pyo.Var))
         )

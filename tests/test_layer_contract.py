@@ -378,7 +378,8 @@ def test_relaxation_rows_with_the_input_fixed_give_the_forward_pass(example):
 def _fixed_input_model(net: Network, x: np.ndarray, encoding: str) -> pyo.ConcreteModel:
     domain = _domain(net)
     model = pyo.ConcreteModel()
-    model.nn = pnn.NetworkBlock(net, pnn.compute_bounds(net, domain, "symbolic"), domain, encoding=encoding)
+    bounds = pnn.compute_bounds(net, domain, "symbolic")
+    model.nn = pnn.NetworkBlock(net, bounds, domain, formulation=encoding)
     for i, value in enumerate(x):
         model.nn.inputs[i].fix(float(value))
     return model

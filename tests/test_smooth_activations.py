@@ -46,11 +46,11 @@ def test_the_sigmoid_network_has_a_hidden_sigmoid_layer():
     assert [type(layer) for layer in net.layers][1] is Sigmoid
 
 
-def _sigmoid_model(encoding: str = "bigm") -> pyo.ConcreteModel:
+def _sigmoid_model(formulation: str = "bigm") -> pyo.ConcreteModel:
     net = pnn.load_onnx(OMLT / "keras_linear_131_sigmoid.onnx")
     model = pyo.ConcreteModel()
     model.nn = pnn.NetworkBlock(
-        net, domain=pnn.Box(np.full(1, BOX[0]), np.full(1, BOX[1])), encoding=encoding
+        net, domain=pnn.Box(np.full(1, BOX[0]), np.full(1, BOX[1])), formulation=formulation
     )
     model.obj = pyo.Objective(expr=model.nn.outputs[0], sense=pyo.minimize)
     return model
@@ -65,9 +65,9 @@ def _grid_minimum() -> tuple[float, float]:
 
 
 @pytest.mark.skipif("scip_direct" not in pnn.available_solvers(), reason="SCIP (pyscipopt) is not installed")
-@pytest.mark.parametrize("encoding", ["bigm", "complementarity"])
-def test_scip_minimises_the_sigmoid_network_globally(encoding):
-    model = _sigmoid_model(encoding)
+@pytest.mark.parametrize("formulation", ["bigm", "complementarity"])
+def test_scip_minimises_the_sigmoid_network_globally(formulation):
+    model = _sigmoid_model(formulation)
     result = pnn.solve(model, solver="scip_direct", time_limit=120)
     point, value = _grid_minimum()
     assert result.status == "optimal" and result.verified, result
@@ -135,7 +135,7 @@ def _leaky_net() -> pnn.Network:
 
 
 @pytest.mark.parametrize(
-    ("encoding", "solver"),
+    ("formulation", "solver"),
     [
         ("bigm", "highs"),
         ("partition", "highs"),
@@ -144,12 +144,12 @@ def _leaky_net() -> pnn.Network:
         ("complementarity", "scip_direct"),
     ],
 )
-def test_leaky_relu_maximum_in_every_encoding(encoding, solver):
+def test_leaky_relu_maximum_in_every_formulation(formulation, solver):
     if solver not in pnn.available_solvers():
         pytest.skip(f"{solver} is not installed")
     net = _leaky_net()
     model = pyo.ConcreteModel()
-    model.nn = pnn.NetworkBlock(net, domain=pnn.Box(-np.ones(3), np.ones(3)), encoding=encoding)
+    model.nn = pnn.NetworkBlock(net, domain=pnn.Box(-np.ones(3), np.ones(3)), formulation=formulation)
     model.obj = pyo.Objective(expr=model.nn.outputs[0], sense=pyo.maximize)
     result = pnn.solve(model, solver=solver, time_limit=60)
     assert result.status == "optimal" and result.verified, result

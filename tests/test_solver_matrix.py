@@ -1,6 +1,6 @@
 """The solver promise: every installed Pyomo MILP solver, open or commercial (with its free
 size-limited licence), reaches HiGHS' optimum on one digits adversarial problem, with the
-Big-M and (where the solver takes SOS constraints) the SOS1 encoding."""
+Big-M and (where the solver takes SOS constraints) the SOS1 formulation."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ MILP_SOLVERS = [
 ]
 
 
-def _model(encoding: str) -> tuple[pyo.ConcreteModel, pnn.Network]:
+def _model(formulation: str) -> tuple[pyo.ConcreteModel, pnn.Network]:
     net = load_digits_network()
     images, labels = digits_test_set()
     x0, true_class = images[2], int(labels[2])
@@ -33,7 +33,7 @@ def _model(encoding: str) -> tuple[pyo.ConcreteModel, pnn.Network]:
     runner_up = int(np.argmax(logits))
     bounds = pnn.compute_bounds(net, pnn.LinfBall(x0, 0.03, 0, 1))
     model = pyo.ConcreteModel()
-    model.nn = pnn.NetworkBlock(net, bounds, encoding=encoding)
+    model.nn = pnn.NetworkBlock(net, bounds, formulation=formulation)
     margin = model.nn.outputs[runner_up] - model.nn.outputs[true_class]
     model.obj = pyo.Objective(expr=margin, sense=pyo.maximize)
     return model, net
@@ -46,12 +46,12 @@ def reference() -> float:
 
 
 @pytest.mark.parametrize(("solver", "takes_sos"), MILP_SOLVERS)
-@pytest.mark.parametrize("encoding", ["bigm", "sos1"])
-def test_every_installed_milp_solver_reaches_the_same_optimum(solver, takes_sos, encoding, reference):
+@pytest.mark.parametrize("formulation", ["bigm", "sos1"])
+def test_every_installed_milp_solver_reaches_the_same_optimum(solver, takes_sos, formulation, reference):
     if solver not in pnn.available_solvers():
         pytest.skip(f"{solver} is not installed here (scripts/test.sh installs what it can)")
-    model, _ = _model(encoding)
-    if encoding == "sos1" and not takes_sos:
+    model, _ = _model(formulation)
+    if formulation == "sos1" and not takes_sos:
         with pytest.raises(pnn.errors.SolverCapabilityError, match="sos1"):
             pnn.solve(model, solver, time_limit=60)
         return

@@ -1,8 +1,8 @@
 """Encodings of the piecewise-linear layer kinds (ReLU, max pooling) as MILP rows.
 
 A :class:`~pyomo_nn.NetworkBlock` encodes its affine and data-movement layers one way only;
-its piecewise layers go through the *encoding* chosen by name when the block is built
-(``NetworkBlock(net, bounds, encoding="bigm")``). An encoding is a table with one
+its piecewise layers go through the *encoding* (formulation) chosen by name when the block is
+built (``NetworkBlock(net, bounds, formulation="bigm")``). An encoding is a table with one
 :class:`Encoding` per piecewise kind, registered by the kind's unit in :mod:`pyomo_nn.units`
 (``units/relu.py`` holds the ReLU's Big-M rows, ``units/max_pool2d.py`` Fischetti & Jo's).
 
@@ -136,5 +136,5 @@ def formulations() -> list[EncodingInfo]:
 def encoding_named(name: object) -> StageTable[Encoding]:
     """The encoding called ``name``, or an error listing those there are."""
     if not isinstance(name, str) or name not in ENCODINGS:
-        raise InvalidArgumentError(f"unknown encoding {name!r}; choose one of {sorted(ENCODINGS)}")
+        raise InvalidArgumentError(f"unknown formulation {name!r}; choose one of {sorted(ENCODINGS)}")
     return ENCODINGS[name]

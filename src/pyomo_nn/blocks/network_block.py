@@ -232,10 +232,10 @@ class NetworkBlock(ScalarBlock):
     must then cover it, :meth:`Bounds.check_covers`).
 
     The block pickles and clones with its model: a clone shares the (immutable) network and
-    bounds and refers to its own variables. ``encoding`` names how the piecewise layers (ReLU,
+    bounds and refers to its own variables. ``formulation`` names how the piecewise layers (ReLU,
     max pooling) are written (:data:`~pyomo_nn.blocks.encoding.ENCODINGS`: ``"bigm"``, ``"sos1"``,
     ``"partition"`` with ``partitions=N``, ``"complementarity"``; ``pnn.formulations()``);
-    ``layer_encodings={"relu_0": "sos1"}`` writes some piecewise layers differently.
+    ``layer_formulations={"relu_0": "sos1"}`` writes some piecewise layers differently.
     Bad arguments raise a :class:`~pyomo_nn.PyomoNNError` naming the variable or argument, before
     anything is added to the model.
     """
@@ -245,12 +245,12 @@ class NetworkBlock(ScalarBlock):
         network: Network,
         bounds: Bounds | str | None = None,
         domain: InputDomain | None = None,
-        encoding: str = DEFAULT_ENCODING,
+        formulation: str = DEFAULT_ENCODING,
         *,
         inputs: object = None,
         outputs: object = None,
         partitions: int | None = None,
-        layer_encodings: Mapping[str, str] | None = None,
+        layer_formulations: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(concrete=True)
         if not isinstance(network, Network):
@@ -261,9 +261,9 @@ class NetworkBlock(ScalarBlock):
             raise InvalidArgumentTypeError(
                 f"domain must be an input domain such as pnn.Box(lower, upper), got {type(domain).__name__}"
             )
-        encoding_named(encoding)
-        overrides = _check_layer_encodings(network, layer_encodings)
-        self._partitions = _check_partitions(partitions, {encoding, *overrides.values()})
+        encoding_named(formulation)
+        overrides = _check_layer_formulations(network, layer_formulations)
+        self._partitions = _check_partitions(partitions, {formulation, *overrides.values()})
         in_vars = None if inputs is None else user_vars(inputs, "inputs", network.input_size, "inputs")
         out_vars = None if outputs is None else user_vars(outputs, "outputs", network.output_size, "outputs")
         model = owning_model([*(in_vars or ()), *(out_vars or ())])
@@ -273,8 +273,8 @@ class NetworkBlock(ScalarBlock):
         self._domain = domain
         self._own_inputs = in_vars is None
         self._own_outputs = out_vars is None
-        self._encoding_name = encoding
-        self._layer_encodings = overrides
+        self._formulation = formulation
+        self._layer_formulations = overrides
         if in_vars is not None:
             self.inputs = pyo.Reference(in_vars)
         if out_vars is not None:
@@ -340,19 +340,19 @@ class NetworkBlock(ScalarBlock):
         return tuple(self._stats)
 
     @property
-    def encoding(self) -> str:
-        """The name of the encoding of the piecewise layers (``"bigm"``) not named in
-        :attr:`layer_encodings`."""
-        return self._encoding_name
+    def formulation(self) -> str:
+        """The name of the formulation of the piecewise layers (``"bigm"``) not named in
+        :attr:`layer_formulations`."""
+        return self._formulation
 
     @property
-    def layer_encodings(self) -> dict[str, str]:
-        """Piecewise layers written with another encoding than :attr:`encoding`, by name."""
-        return dict(self._layer_encodings)
+    def layer_formulations(self) -> dict[str, str]:
+        """Piecewise layers written with another formulation than :attr:`formulation`, by name."""
+        return dict(self._layer_formulations)
 
-    def encodings(self) -> frozenset[str]:
-        """Every encoding the block's piecewise layers use."""
-        return frozenset({self._encoding_name, *self._layer_encodings.values()})
+    def formulations_used(self) -> frozenset[str]:
+        """Every formulation the block's piecewise layers use."""
+        return frozenset({self._formulation, *self._layer_formulations.values()})
 
     def requirements(self) -> frozenset[str]:
         """What the block's rows need of a solver (``binaries``, ``sos1``, ``nonlinear``)."""
@@ -363,7 +363,7 @@ class NetworkBlock(ScalarBlock):
 
     @property
     def partitions(self) -> int:
-        """Partitions per split neuron of the ``partition`` encoding (``partitions=``, default 2)."""
+        """Partitions per split neuron of the ``partition`` formulation (``partitions=``, default 2)."""
         return self._partitions
 
     @property
@@ -414,7 +414,7 @@ class NetworkBlock(ScalarBlock):
     def _encoding_of(self, layer: Layer) -> Encoding:
         """The block's encoding of piecewise ``layer`` (looked up, never stored: the block pickles
         without the table)."""
-        return encoding_named(self._layer_encodings.get(layer.name, self._encoding_name)).stage_for(layer)
+        return encoding_named(self._layer_formulations.get(layer.name, self._formulation)).stage_for(layer)
 
     def input_box(self) -> tuple[np.ndarray, np.ndarray]:
         """The (lower, upper) bounds the block gave its inputs: the domain's box if one was
@@ -591,34 +591,34 @@ def _input_box(
     return np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
 
 
-def _check_layer_encodings(network: Network, layer_encodings: object) -> dict[str, str]:
-    """``layer_encodings`` as a dict of piecewise layer names to known encoding names."""
-    if layer_encodings is None:
+def _check_layer_formulations(network: Network, layer_formulations: object) -> dict[str, str]:
+    """``layer_formulations`` as a dict of piecewise layer names to known formulation names."""
+    if layer_formulations is None:
         return {}
-    if not isinstance(layer_encodings, Mapping):
+    if not isinstance(layer_formulations, Mapping):
         raise InvalidArgumentTypeError(
-            f"layer_encodings must map layer names to encodings, e.g. {{'relu_0': 'sos1'}}, "
-            f"got {type(layer_encodings).__name__}"
+            f"layer_formulations must map layer names to formulations, e.g. {{'relu_0': 'sos1'}}, "
+            f"got {type(layer_formulations).__name__}"
         )
     piecewise = [layer.name for layer in network.layers if layer.role is Role.PIECEWISE]
-    for name, encoding in layer_encodings.items():
+    for name, formulation in layer_formulations.items():
         if name not in piecewise:
             raise InvalidArgumentError(
-                f"layer_encodings names {name!r}, which is not a piecewise layer of this network; "
+                f"layer_formulations names {name!r}, which is not a piecewise layer of this network; "
                 f"its piecewise layers: {', '.join(piecewise) or 'none'}"
             )
-        encoding_named(encoding)
-    return dict(layer_encodings)
+        encoding_named(formulation)
+    return dict(layer_formulations)
 
 
-def _check_partitions(partitions: object, encodings: set[str]) -> int:
-    """The partition encoding's N: a positive whole number, given only with that encoding."""
+def _check_partitions(partitions: object, formulations: set[str]) -> int:
+    """The partition formulation's N: a positive whole number, given only with that formulation."""
     if partitions is None:
         return DEFAULT_PARTITIONS
-    if "partition" not in encodings:
+    if "partition" not in formulations:
         raise InvalidArgumentError(
-            f"partitions={partitions!r} is a setting of encoding='partition', which the block "
-            f"does not use (it uses {', '.join(sorted(encodings))})"
+            f"partitions={partitions!r} is a setting of formulation='partition', which the block "
+            f"does not use (it uses {', '.join(sorted(formulations))})"
         )
     if isinstance(partitions, bool) or not isinstance(partitions, int | np.integer) or partitions < 1:
         raise InvalidArgumentError(f"partitions must be a whole number >= 1, got {partitions!r}")

@@ -46,7 +46,7 @@ def check_solver_takes(blocks: list[NetworkBlock], solver: str) -> None:
             if solver in REFUSED_BY[need]:
                 takers = [name for name in TAKEN_BY[need] if name not in REFUSED_BY[need]]
                 raise SolverCapabilityError(
-                    f"block {block.name!r} ({_encodings(block)}{_kinds(block, need)}) has "
+                    f"block {block.name!r} ({_formulations(block)}{_kinds(block, need)}) has "
                     f"{WHAT[need]}, which solver {solver!r} does not take; solvers that take them: "
                     f"{', '.join(takers)}{_alternative(block, solver, need)}"
                 )
@@ -57,9 +57,9 @@ def is_local(blocks: list[NetworkBlock], solver: str) -> bool:
     return solver in LOCAL_NLP_SOLVERS and any("nonlinear" in block.requirements() for block in blocks)
 
 
-def _encodings(block: NetworkBlock) -> str:
-    overrides = "".join(f", {name}: {enc!r}" for name, enc in sorted(block.layer_encodings.items()))
-    return f"encoding {block.encoding!r}{overrides}"
+def _formulations(block: NetworkBlock) -> str:
+    overrides = "".join(f", {name}: {form!r}" for name, form in sorted(block.layer_formulations.items()))
+    return f"formulation {block.formulation!r}{overrides}"
 
 
 def _kinds(block: NetworkBlock, need: str) -> str:
@@ -68,12 +68,13 @@ def _kinds(block: NetworkBlock, need: str) -> str:
 
 
 def _alternative(block: NetworkBlock, solver: str, need: str) -> str:
-    """An encoding whose needs the solver takes, when the need comes from the encoding."""
-    if not any(need in ENCODING_INFO[name].needs for name in block.encodings()):
+    """A formulation whose needs the solver takes, when the need comes from the formulation."""
+    used = block.formulations_used()
+    if not any(need in ENCODING_INFO[name].needs for name in used):
         return ""
     fitting = [
         info.name
         for info in ENCODING_INFO.values()
-        if info.name not in block.encodings() and not any(solver in REFUSED_BY[need] for need in info.needs)
+        if info.name not in used and not any(solver in REFUSED_BY[need] for need in info.needs)
     ]
-    return f"; or build the block with encoding={fitting[0]!r}" if fitting else ""
+    return f"; or build the block with formulation={fitting[0]!r}" if fitting else ""

@@ -251,8 +251,8 @@ class ReluSlackEncoded(ReluBigMEncoded):
         if self.upper[j] <= 0:
             return 0
         raise InvalidArgumentError(
-            f"the {self.encoding} encoding has no binary for a split neuron: build the block with "
-            "encoding='bigm' or 'partition' to read activation states (MaxFlip)"
+            f"the {self.encoding} formulation has no binary for a split neuron: build the block with "
+            "formulation='bigm' or 'partition' to read activation states (MaxFlip)"
         )
 
 
@@ -397,8 +397,8 @@ class ReluPartition:
         var_low, var_high = np.array([_var_box(v, inputs) for v in pre.vars]).reshape(-1, 2).T
         if not (np.all(np.isfinite(var_low)) and np.all(np.isfinite(var_high))):
             raise UnboundedDomainError(
-                f"ReLU layer {layer.name!r}: the partition encoding needs bounds on every value its "
-                "pre-activations read; give the variables finite bounds or use encoding='bigm'"
+                f"ReLU layer {layer.name!r}: the partition formulation needs bounds on every value its "
+                "pre-activations read; give the variables finite bounds or use formulation='bigm'"
             )
         groups: dict[int, list[np.ndarray]] = {}
         ranges: dict[tuple[int, int], tuple[float, float]] = {}

@@ -1,4 +1,4 @@
-"""layer_encodings: some piecewise layers written with another encoding than the block's."""
+"""layer_formulations: some piecewise layers written with another formulation than the block's."""
 
 from __future__ import annotations
 
@@ -31,56 +31,56 @@ def _relu_names() -> list[str]:
 
 
 @pytest.mark.parametrize("solver", ["scip_direct", "cbc"])
-def test_mixed_encodings_reach_the_big_m_optimum(solver):
+def test_mixed_formulations_reach_the_big_m_optimum(solver):
     if solver not in pnn.available_solvers():
         pytest.skip(f"{solver} is not installed here")
     first = _relu_names()[0]
     reference = pnn.solve(_model(), "highs", time_limit=60, mip_gap=1e-9)
-    model = _model(layer_encodings={first: "sos1"})
+    model = _model(layer_formulations={first: "sos1"})
     stats = {s.name: s for s in model.nn.stats}
     assert "sos1" in stats[first].needs and stats[first].binaries == 0
-    assert model.nn.encodings() == {"bigm", "sos1"}
+    assert model.nn.formulations_used() == {"bigm", "sos1"}
     result = pnn.solve(model, solver, time_limit=60, mip_gap=1e-9)
     assert result.status == "optimal" and result.verified
     assert result.objective == pytest.approx(reference.objective, abs=1e-5)
 
 
-def test_a_solver_that_cannot_take_one_layers_encoding_is_refused_naming_it():
+def test_a_solver_that_cannot_take_one_layers_formulation_is_refused_naming_it():
     first = _relu_names()[0]
-    model = _model(layer_encodings={first: "sos1"})
+    model = _model(layer_formulations={first: "sos1"})
     with pytest.raises(pnn.errors.SolverCapabilityError, match=f"{first}: 'sos1'"):
         pnn.solve(model, "highs", time_limit=60)
 
 
 def test_partitions_go_with_a_partition_layer():
     first = _relu_names()[0]
-    model = _model(layer_encodings={first: "partition"}, partitions=3)
+    model = _model(layer_formulations={first: "partition"}, partitions=3)
     assert model.nn.partitions == 3
     with pytest.raises(pnn.errors.InvalidArgumentError, match="partitions"):
         _model(partitions=3)
 
 
 @pytest.mark.parametrize(
-    ("layer_encodings", "error"),
+    ("layer_formulations", "error"),
     [
         ({"dense_0": "sos1"}, pnn.errors.InvalidArgumentError),
         ({"nope": "sos1"}, pnn.errors.InvalidArgumentError),
         ("sos1", pnn.errors.InvalidArgumentTypeError),
     ],
 )
-def test_bad_layer_encodings_are_refused(layer_encodings, error):
+def test_bad_layer_formulations_are_refused(layer_formulations, error):
     with pytest.raises(error):
-        _model(layer_encodings=layer_encodings)
+        _model(layer_formulations=layer_formulations)
 
 
-def test_unknown_encoding_name_is_refused():
+def test_unknown_formulation_name_is_refused():
     with pytest.raises(pnn.PyomoNNError, match="no_such"):
-        _model(layer_encodings={_relu_names()[0]: "no_such"})
+        _model(layer_formulations={_relu_names()[0]: "no_such"})
 
 
 def test_a_mixed_block_pickles_and_clones():
     first = _relu_names()[0]
-    model = _model(layer_encodings={first: "partition"})
+    model = _model(layer_formulations={first: "partition"})
     for copied in (pickle.loads(pickle.dumps(model)), model.clone()):
-        assert copied.nn.layer_encodings == {first: "partition"}
+        assert copied.nn.layer_formulations == {first: "partition"}
         assert pnn.solve(copied, time_limit=60).verified
