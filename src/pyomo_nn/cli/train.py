@@ -12,7 +12,7 @@ from pyomo_nn.bundled import digits_test_set
 from pyomo_nn.cli.arg_types import positive_int, seconds
 from pyomo_nn.cli.outputs import check_output_file
 from pyomo_nn.errors import InputFileError
-from pyomo_nn.training import BinarizedMLP, fit_mip, fit_pairwise
+from pyomo_nn.training import BinarizedMLP, fit_batches, fit_mip, fit_pairwise
 from pyomo_nn.training.mip import OBJECTIVES
 
 
@@ -26,9 +26,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--per-class", type=positive_int, default=10, help="training images per class")
     parser.add_argument("--hidden", type=positive_int, nargs="+", default=[16], help="hidden layer sizes")
-    parser.add_argument("--weights", type=int, nargs="+", default=[-1, 0, 1], help="the integer weight set")
+    parser.add_argument(
+        "--weights",
+        type=float,
+        nargs="+",
+        default=[-1, 0, 1],
+        help="the integer weight set (with --real-weights: the interval's two ends)",
+    )
+    parser.add_argument("--real-weights", action="store_true", help="real weights in the --weights interval")
+    parser.add_argument("--activation", choices=["sign", "step"], default="sign")
     parser.add_argument("--objective", choices=OBJECTIVES, default="max-margin")
     parser.add_argument("--pairwise", action="store_true", help="a one-vs-one ensemble (BeMi)")
+    parser.add_argument(
+        "--start",
+        choices=["none", "ste"],
+        default="none",
+        help="'ste': start each MIP from a net trained by the straight-through estimator",
+    )
+    parser.add_argument("--batches", type=positive_int, default=1, help="batch training: this many batches")
+    parser.add_argument("--combine", choices=["vote", "best"], default="vote", help="how batches combine")
+    parser.add_argument("--workers", type=positive_int, default=1, help="MIPs solved at once (processes)")
     parser.add_argument("--time-limit", type=seconds, default=600.0, help="seconds per MIP")
     parser.add_argument("--solver", default="highs")
     parser.add_argument("--seed", type=int, default=0, help="seed of the drawn training images")
@@ -57,9 +74,34 @@ def run(args: argparse.Namespace) -> int:
     X, y = load_data(args.data)
     rng = np.random.default_rng(args.seed)
     rows = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: args.per_class] for c in np.unique(y)])
-    spec = BinarizedMLP(hidden=tuple(args.hidden), weights=tuple(args.weights))
+    spec = BinarizedMLP(
+        hidden=tuple(args.hidden),
+        weights=tuple(args.weights),
+        activation=args.activation,
+        real_weights=args.real_weights,
+    )
+    options: dict = {"start": "ste"} if args.start == "ste" else {}
+    if args.workers > 1:
+        options.update(workers=args.workers, threads=1)
+    progress = lambda line: print(line, flush=True)  # noqa: E731
     print(f"training on {rows.size} images ({args.per_class} per class), {X.shape[1]} features", flush=True)
-    if args.pairwise:
+    if args.batches > 1:
+        model = fit_batches(
+            spec,
+            X[rows],
+            y[rows],
+            args.objective,
+            batches=args.batches,
+            combine=args.combine,
+            pairwise=args.pairwise,
+            seed=args.seed,
+            solver=args.solver,
+            time_limit=args.time_limit,
+            progress=progress,
+            **options,
+        )
+        print(f"validation accuracy per batch: {', '.join(f'{v:.3f}' for v in model.validation)}")
+    elif args.pairwise:
         model = fit_pairwise(
             spec,
             X[rows],
@@ -67,11 +109,14 @@ def run(args: argparse.Namespace) -> int:
             args.objective,
             solver=args.solver,
             time_limit=args.time_limit,
-            progress=lambda line: print(line, flush=True),
+            progress=progress,
+            **options,
         )
     else:
+        options.pop("workers", None)
+        options.pop("threads", None)
         model = fit_mip(
-            spec, X[rows], y[rows], args.objective, solver=args.solver, time_limit=args.time_limit
+            spec, X[rows], y[rows], args.objective, solver=args.solver, time_limit=args.time_limit, **options
         )
         print(model, flush=True)
     rest = np.setdiff1d(np.arange(y.size), rows)

@@ -98,3 +98,45 @@ def write_onnx(steps: list[Step], path: str | os.PathLike[str]) -> None:
         onnx.save(model, os.fspath(path))
     except OSError as exc:
         raise OutputFileError(f"cannot write {os.fspath(path)!r}: {exc}") from None
+
+
+def side_by_side(step_lists: list[list[Step]]) -> list[Step]:
+    """Networks of the same op pattern on the same input as one op sequence: the first affine
+    layers stacked, the later ones block-diagonal (each network keeps its own units)."""
+    from scipy.linalg import block_diag
+
+    out: list[Step] = []
+    for t, steps in enumerate(zip(*step_lists, strict=True)):
+        if steps[0][0] == "affine":
+            W = np.vstack([s[1] for s in steps]) if t == 0 else block_diag(*[s[1] for s in steps])
+            out.append(("affine", W, np.concatenate([s[2] for s in steps])))
+        else:
+            out.append(steps[0])
+    return out
+
+
+def one_hot_argmax(steps: list[Step], n_classes: int, integer: bool) -> list[Step]:
+    """``steps`` followed by a 0/1 indicator of the argmax of its last output (the first class
+    on ties): class ``k`` wins when ``s_k - s_j >= 0`` for every later ``j`` and ``> 0`` for every
+    earlier one (``>= 1`` on integer scores, else ``>= 1e-9``). The differences fold into the last
+    affine layer; an AND (a sum of the ``C - 1`` indicators reaching ``C - 1``) follows."""
+    strict = 0.5 if integer else 1e-9
+    rows, offsets = [], []
+    for k in range(n_classes):
+        for j in range(n_classes):
+            if j != k:
+                row = np.zeros(n_classes)
+                row[k], row[j] = 1.0, -1.0
+                rows.append(row)
+                offsets.append(strict if j < k else 0.0)
+    D = np.array(rows)
+    kind, W, b = steps[-1]
+    assert kind == "affine"
+    A = np.kron(np.eye(n_classes), np.ones((1, n_classes - 1)))
+    return [
+        *steps[:-1],
+        ("affine", D @ W, D @ b - np.array(offsets)),
+        ("binary", 0, 1),
+        ("affine", A, np.full(n_classes, -(n_classes - 1) + 0.5)),
+        ("binary", 0, 1),
+    ]

@@ -19,6 +19,7 @@ from pyomo_nn.solvers import solve
 from pyomo_nn.training.export import binary_steps, write_onnx
 from pyomo_nn.training.mip import OBJECTIVES, build, second_stage, set_start
 from pyomo_nn.training.spec import BinarizedMLP, check_features, check_labels, classification_accuracy
+from pyomo_nn.training.ste import ste_layers
 
 
 def forward_scores(
@@ -66,8 +67,9 @@ class Fit:
         return int(sum(np.count_nonzero(W) for W, _ in self.layers))
 
     def scores(self, X: object) -> np.ndarray:
-        """Output scores, one row per sample."""
-        return forward_scores(self.spec, self.layers, check_features(X, self.n_inputs))
+        """Output scores, one row per sample (of the exported layers: the same classes on
+        the data's grid, and what the ONNX file computes)."""
+        return forward_scores(self.spec, self.export_layers(), check_features(X, self.n_inputs))
 
     def predict(self, X: object) -> np.ndarray:
         """Predicted class labels (argmax of the scores, the first on ties)."""
@@ -82,10 +84,14 @@ class Fit:
         shifts = [0.5 * m for m in self.margins] + [0.0]
         return [(W, b + shifts[k]) for k, (W, b) in enumerate(self.layers)]
 
+    def steps(self) -> list:
+        """The exported op sequence (pyomo_nn.training.export)."""
+        return binary_steps(self.spec, self.export_layers())
+
     def to_onnx(self, path: str | os.PathLike[str]) -> None:
         """Write the network to an ONNX file with standard operators (Gemm, Sign, Add, Mul);
         the argmax of its output is the class index (``classes[argmax]`` the label)."""
-        write_onnx(binary_steps(self.spec, self.export_layers()), path)
+        write_onnx(self.steps(), path)
 
     def __str__(self) -> str:
         gap = "-" if self.gap is None else f"{100 * self.gap:.3g}%"
@@ -109,6 +115,7 @@ def fit_mip(
     mip_gap: float | None = None,
     threads: int | None = None,
     start: object | None = None,
+    ste_seed: int = 0,
 ) -> Fit:
     """Train ``spec`` on ``X`` (rows of features, e.g. pixels in [0, 1]) and labels ``y`` by a
     MIP (docs/training.md). ``objective``: ``"max-margin"`` (fit every sample, maximise the
@@ -119,7 +126,9 @@ def fit_mip(
     pre-activation is <= -margin; by default the data's grid (1/255 for 8-bit pixels, where it
     is exact) or 1e-4. ``start``: a network (a :class:`Fit`, or a list of ``(W, b)`` per layer,
     e.g. a straight-through-estimator net; weights are rounded to the set, biases to integers)
-    given to the solver as a MIP start; by default ``accuracy`` starts from all-zero weights.
+    given to the solver as a MIP start, or ``"ste"``: a net of the spec trained first by gradient
+    descent with the straight-through estimator (numpy, seed ``ste_seed``; a second or two);
+    by default ``accuracy`` starts from all-zero weights.
 
     Raises :class:`~pyomo_nn.errors.TrainingInfeasibleError` when the solver proves no network
     fits every sample, :class:`~pyomo_nn.errors.NoTrainedNetworkError` when the time limit
@@ -138,6 +147,12 @@ def fit_mip(
     began = time.perf_counter()
     tm = build(spec, X, labels, len(known), objective, margin)
     build_time = time.perf_counter() - began
+    if isinstance(start, str):
+        if start != "ste":
+            raise InvalidArgumentError(
+                f"start={start!r}: 'ste', a Fit, or one (W, b) per layer"
+            )
+        start, _ = ste_layers(spec, X, labels, len(known), seed=ste_seed)
     if start is not None or objective == "accuracy":
         initial = start.layers if isinstance(start, Fit) else start
         if initial is None:

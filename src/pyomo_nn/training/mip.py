@@ -20,6 +20,9 @@ from pyomo_nn.training.spec import BinarizedMLP
 
 OBJECTIVES = ("max-margin", "min-weight", "accuracy", "lexicographic")
 
+#: The default margin of every hidden layer (and of the output scores) with real weights.
+REAL_MARGIN = 1e-3
+
 
 def data_resolution(X: np.ndarray) -> float | None:
     """The grid of the data, if any: 1 for integers, 1/255 for 8-bit pixels scaled to [0, 1].
@@ -42,6 +45,7 @@ class TrainingModel:
     sizes: list[int]
     margins: list[float]  # the negative-side margin of each hidden layer (a <= -margin when off)
     nonzero: list = field(default_factory=list)
+    out_margin: float = 1.0  # a sample is classified right when its score beats the others by this
 
     def weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The integer weights and biases at the current solution, rounded."""
@@ -51,9 +55,10 @@ class TrainingModel:
             n_in, n_out = self.sizes[layer], self.sizes[layer + 1]
             # inputs that are 0 in every sample have no variable: any value of the set fits
             W = np.full((n_out, n_in), float(min(self.spec.weights, key=abs)))
+            exact = round if self.spec.integer_weights else _snap
             for (j, i), var in m.W[layer].items():
-                W[j, i] = round(pyo.value(var))
-            b = np.array([round(pyo.value(m.b[layer][j])) for j in range(n_out)], dtype=float)
+                W[j, i] = exact(pyo.value(var))
+            b = np.array([exact(pyo.value(m.b[layer][j])) for j in range(n_out)], dtype=float)
             out.append((W, b))
         return out
 
@@ -74,8 +79,15 @@ def build(
     wabs = max(abs(wmin), abs(wmax))
     lo, hi = spec.activation_values
     resolution = data_resolution(X)
-    first_margin = margin if margin is not None else (resolution if resolution is not None else 1e-4)
-    margins = [first_margin] + [1.0] * (len(spec.hidden) - 1)
+    if not spec.integer_weights:  # real weights: no grid anywhere
+        first_margin = margin if margin is not None else REAL_MARGIN
+        margins = [first_margin] * len(spec.hidden)
+        out_margin = first_margin
+    else:
+        first_margin = margin if margin is not None else (resolution if resolution is not None else 1e-4)
+        margins = [first_margin] + [1.0] * (len(spec.hidden) - 1)
+        out_margin = 1.0
+    domain = pyo.Integers if spec.integer_weights else pyo.Reals
     # pixels that are 0 in every sample cannot matter: their weights are fixed at 0
     used = np.flatnonzero(np.any(X != 0, axis=0))
 
@@ -93,14 +105,14 @@ def build(
         blk = m.layers[layer]
         n_in, n_out = sizes[layer], sizes[layer + 1]
         inputs = list(used) if layer == 0 else list(range(n_in))
-        blk.W = pyo.Var(range(n_out), inputs, domain=pyo.Integers, bounds=(wmin, wmax))
+        blk.W = pyo.Var(range(n_out), inputs, domain=domain, bounds=(wmin, wmax))
         m.W[layer] = {(j, i): blk.W[j, i] for j in range(n_out) for i in inputs}
         if layer == 0:
             reach = wabs * float(np.max(np.abs(X).sum(axis=1)))
         else:
             reach = wabs * n_in * max(abs(lo), abs(hi))
         bb = (int(np.ceil(reach)) if spec.bias_bound is None else spec.bias_bound) if spec.bias else 0
-        blk.b = pyo.Var(range(n_out), domain=pyo.Integers, bounds=(-bb, bb))
+        blk.b = pyo.Var(range(n_out), domain=domain, bounds=(-bb, bb))
         m.b[layer] = blk.b
         if not spec.contiguous:
             blk.pick = pyo.Var(range(n_out), inputs, range(len(spec.weights)), domain=pyo.Binary)
@@ -175,7 +187,7 @@ def build(
             diffs = [(s, k) for s in range(n) for k in range(n_out) if k != labels[s]]
             if fit_all:
                 blk.classify = pyo.Constraint(
-                    diffs, rule=lambda b_, s, k: b_.a[s, int(labels[s])] - b_.a[s, k] >= 1
+                    diffs, rule=lambda b_, s, k: b_.a[s, int(labels[s])] - b_.a[s, k] >= out_margin
                 )
             else:
                 blk.correct = pyo.Var(range(n), domain=pyo.Binary)
@@ -184,7 +196,7 @@ def build(
                     diffs,
                     rule=lambda b_, s, k, _span=span: (
                         b_.a[s, int(labels[s])] - b_.a[s, k]
-                        >= 1 - (1 + float(_span[s])) * (1 - b_.correct[s])
+                        >= out_margin - (out_margin + float(_span[s])) * (1 - b_.correct[s])
                     ),
                 )
             break
@@ -236,7 +248,12 @@ def build(
             ),
             sense=pyo.maximize,
         )
-    return TrainingModel(m, spec, sizes, margins, nonzero)
+    return TrainingModel(m, spec, sizes, margins, nonzero, out_margin)
+
+
+def _snap(value: float) -> float:
+    """A real weight, with the solver's round-off around 0 (below 1e-9) set to 0."""
+    return 0.0 if abs(value) < 1e-9 else float(value)
 
 
 def _count(nonzero: list) -> object:
@@ -278,8 +295,14 @@ def set_start(
     for k in range(len(tm.sizes) - 1):
         blk = m.layers[k]
         W, b = layers[k]
-        W = values[np.abs(np.asarray(W, dtype=float)[..., None] - values).argmin(axis=-1)].astype(float)
-        b = np.clip(np.round(np.asarray(b, dtype=float)), blk.b[0].lb, blk.b[0].ub)
+        W = np.asarray(W, dtype=float)
+        b = np.asarray(b, dtype=float)
+        if spec.integer_weights:
+            W = values[np.abs(W[..., None] - values).argmin(axis=-1)].astype(float)
+            b = np.round(b)
+        else:
+            W = np.clip(W, values[0], values[-1])
+        b = np.clip(b, blk.b[0].lb, blk.b[0].ub)
         for (j, i), var in blk.W.items():
             var.set_value(float(W[j, i]))
         for j, var in blk.b.items():
@@ -300,7 +323,7 @@ def set_start(
                 own = a[rows, labels]
                 rival = np.where(np.arange(a.shape[1])[None, :] == labels[:, None], -np.inf, a).max(axis=1)
                 for s, var in blk.correct.items():
-                    var.set_value(1.0 if own[s] - rival[s] >= 1 else 0.0)
+                    var.set_value(1.0 if own[s] - rival[s] >= tm.out_margin else 0.0)
             break
         z = (a >= 0).astype(float)
         for (s, j), var in blk.z.items():

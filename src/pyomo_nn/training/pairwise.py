@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable
-from concurrent.futures import as_completed
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,6 +91,13 @@ class PairwiseEnsemble:
         """One ONNX model whose output is the votes per class (argmax: the class index)."""
         write_onnx(self.steps(), path)
 
+    def __str__(self) -> str:
+        statuses = ", ".join(f"{v} {k}" for k, v in sorted(self.statuses.items()))
+        return (
+            f"PairwiseEnsemble({len(self.fits)} pairs: {statuses}; {self.nonzero_weights} non-zero "
+            f"weights, solve {self.solve_time:.1f} s)"
+        )
+
 
 def _fit_pair(spec, X, labels, objective, solver, time_limit, classes, options, progress) -> Fit:
     """One pair's net. When a fit-all objective's MIP stops without any network, the pair is
@@ -106,6 +113,7 @@ def _fit_pair(spec, X, labels, objective, solver, time_limit, classes, options, 
     first = fit_mip(
         spec, X, labels, "accuracy", solver=solver, time_limit=time_limit, classes=classes, **options
     )
+    options = {k: v for k, v in options.items() if k != "start"}
     if progress is not None:
         progress(f"  {objective} found no network in time; accuracy: {first}")
     if first.train_accuracy < 1.0:
@@ -137,6 +145,7 @@ def fit_pairwise(
     classes: object | None = None,
     progress: Callable[[str], None] | None = None,
     workers: int = 1,
+    executor: Executor | None = None,
     **options: object,
 ) -> PairwiseEnsemble:
     """Train one ``spec`` net per pair of classes on that pair's samples (``fit_mip`` with
@@ -146,13 +155,14 @@ def fit_pairwise(
     ``objective`` from it (each pair's ``Fit.objective`` says what it is). A pair that cannot be
     trained raises the error of :func:`fit_mip`; no partial ensemble is returned.
     ``workers > 1`` solves that many pairs at once in separate processes (give each solver one
-    thread: ``threads=1``)."""
+    thread: ``threads=1``). ``executor``: any ``concurrent.futures.Executor`` instead, e.g. a
+    Dask cluster's ``client.get_executor()`` (as for bound tightening); its workers must
+    import pyomo_nn and reach the solver."""
     if not isinstance(spec, BinarizedMLP):
         raise InvalidArgumentError(f"spec: expected a training.BinarizedMLP, got {type(spec).__name__}")
     X = check_features(X)
     labels, known = check_labels(y, X.shape[0], classes)
-    if int(workers) != workers or workers < 1:
-        raise InvalidArgumentError(f"workers={workers!r}: a whole number >= 1")
+    check_parallel(workers, executor)
     pairs = list(itertools.combinations(range(len(known)), 2))
     jobs = []
     for a, b in pairs:
@@ -170,12 +180,36 @@ def fit_pairwise(
             a, b = pairs[k]
             progress(f"pair {known[a]} vs {known[b]}: {fit}")
 
-    if workers == 1:
-        for k, job in enumerate(jobs):
-            done(k, _fit_pair(*job[:-1], progress))
-    else:
-        with LocalProcessPool(int(workers)) as pool:
-            futures = {pool.submit(_fit_pair, *job): k for k, job in enumerate(jobs)}
-            for future in as_completed(futures):
-                done(futures[future], future.result())
+    run_jobs(_fit_pair, jobs, done, workers, executor, progress)
     return PairwiseEnsemble(spec, known, pairs, fits)
+
+
+def check_parallel(workers: object, executor: object) -> None:
+    """``workers`` a whole number >= 1; ``executor`` None or a ``concurrent.futures.Executor``."""
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        raise InvalidArgumentError(f"workers={workers!r}: a whole number >= 1")
+    if executor is not None and not isinstance(executor, Executor):
+        raise InvalidArgumentError(
+            f"executor: expected a concurrent.futures.Executor (e.g. a Dask client's "
+            f"get_executor()), got {type(executor).__name__}"
+        )
+    if executor is not None and workers != 1:
+        raise InvalidArgumentError("give workers= or executor=, not both")
+
+
+def run_jobs(fn, jobs, done, workers, executor, progress) -> None:
+    """``done(k, fn(*jobs[k]))`` for every job: in this process (``workers == 1``, no
+    executor), on ``workers`` local processes, or on ``executor``. Each job's last argument is
+    its progress callback, which stays in this process when the job runs elsewhere."""
+    if executor is None and workers == 1:
+        for k, job in enumerate(jobs):
+            done(k, fn(*job[:-1], progress))
+        return
+    pool = executor if executor is not None else LocalProcessPool(int(workers))
+    try:
+        futures = {pool.submit(fn, *job): k for k, job in enumerate(jobs)}
+        for future in as_completed(futures):
+            done(futures[future], future.result())
+    finally:
+        if executor is None:
+            pool.shutdown(cancel_futures=True)

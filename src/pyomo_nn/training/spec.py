@@ -21,6 +21,9 @@ class BinarizedMLP:
     ``(-1, 1)``. ``activation``: ``"sign"`` (a hidden neuron is +1 if its pre-activation is
     >= 0, else -1) or ``"step"`` (1 or 0). ``bias``: whether the layers have integer biases,
     ranging over whatever a pre-activation can reach (``bias_bound`` caps them).
+    ``real_weights=True``: the weights and biases are real numbers instead, ``weights`` giving
+    their interval (e.g. ``(-1, 1)``); the hidden neurons stay binary (a binary net with real
+    weights, Aftabi et al.), the MIP's only integers are the activations.
     The output layer is affine; the predicted class is the argmax of its scores (first on ties).
     """
 
@@ -29,6 +32,7 @@ class BinarizedMLP:
     activation: str = "sign"
     bias: bool = True
     bias_bound: int | None = None
+    real_weights: bool = False
 
     def __post_init__(self) -> None:
         hidden = tuple(self.hidden) if not isinstance(self.hidden, int) else (self.hidden,)
@@ -38,7 +42,25 @@ class BinarizedMLP:
                 "positive integers such as (16,))"
             )
         object.__setattr__(self, "hidden", tuple(int(h) for h in hidden))
-        values = tuple(self.weights)
+        try:
+            values = tuple(self.weights)
+        except TypeError:
+            raise InvalidArgumentError(
+                f"weights={self.weights!r}: a tuple of values such as (-1, 0, 1)"
+            ) from None
+        if self.real_weights:
+            try:
+                ends = tuple(float(v) for v in values)
+            except (TypeError, ValueError):
+                ends = ()
+            if len(ends) != 2 or not all(np.isfinite(ends)) or not ends[0] < ends[1]:
+                raise InvalidArgumentError(
+                    f"weights={self.weights!r}: with real_weights=True give the interval (low, high), "
+                    "low < high, both finite"
+                )
+            object.__setattr__(self, "weights", ends)
+            self._check_rest()
+            return
         if len(values) < 2:
             raise InvalidArgumentError(f"weights={self.weights!r}: give at least two integer values")
         for v in values:
@@ -51,6 +73,9 @@ class BinarizedMLP:
         if len(values) < 2:
             raise InvalidArgumentError(f"weights={self.weights!r}: give at least two different values")
         object.__setattr__(self, "weights", values)
+        self._check_rest()
+
+    def _check_rest(self) -> None:
         if self.activation not in ACTIVATIONS:
             raise InvalidArgumentError(
                 f"activation={self.activation!r}: choose one of {', '.join(ACTIVATIONS)}"
@@ -59,10 +84,15 @@ class BinarizedMLP:
             raise InvalidArgumentError(f"bias_bound={self.bias_bound!r}: a non-negative integer or None")
 
     @property
+    def integer_weights(self) -> bool:
+        """Whether weights and biases are integers (else real, ``real_weights=True``)."""
+        return not self.real_weights
+
+    @property
     def contiguous(self) -> bool:
-        """Whether the weight set is every integer between its ends (one integer variable per
-        weight; otherwise one binary per weight and value)."""
-        return len(self.weights) == self.weights[-1] - self.weights[0] + 1
+        """Whether the weight set is every integer between its ends, or an interval of reals
+        (one variable per weight; otherwise one binary per weight and value)."""
+        return self.real_weights or len(self.weights) == self.weights[-1] - self.weights[0] + 1
 
     @property
     def activation_values(self) -> tuple[int, int]:
