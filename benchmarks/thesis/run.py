@@ -1,0 +1,37 @@
+"""One command for the thesis study (issue 17).
+
+    python benchmarks/thesis/run.py train       # the 28 networks -> benchmarks/thesis/nets/
+    python benchmarks/thesis/run.py chapter2    # rounding and bounds -> benchmarks/thesis/results/
+    python benchmarks/thesis/run.py all         # both
+
+``train`` keeps networks whose file matches ``nets/manifest.csv`` (so a second run is quick);
+``--force`` retrains. Arguments after the step go to its script (``train.py --help``,
+``chapter2.py --help``). Needs the ``train`` extra (torch): ``pip install -e ".[train]"``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import chapter2
+import train
+
+STEPS = {"train": train.main, "chapter2": chapter2.main}
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] not in (*STEPS, "all"):
+        raise SystemExit(__doc__)
+    step, rest = argv[0], argv[1:]
+    if step == "all":
+        train.main([])
+        chapter2.main([])
+    else:
+        STEPS[step](rest)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
