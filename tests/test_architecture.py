@@ -36,6 +36,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("blocks", ("blocks",)),
     ("result", ("result",)),
     ("solve", ("solvers",)),
+    # branch and bound: bounds many branches, hands leaves to MILPs through solve
+    ("branch_and_bound", ("bab",)),
     ("objectives", ("objectives", "problem", "problem_result", "comparison", "verification")),
     # units: one module per layer kind, registering its entry in every stage (bounds, blocks,
     # exporters, the vnnlib attack), so they sit on top of all of them

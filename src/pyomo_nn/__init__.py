@@ -13,7 +13,8 @@ import importlib
 import warnings
 
 # units: every layer kind's unit registers its entries in the stages' tables (docs/extending.md)
-from pyomo_nn import errors, ir, objectives, units  # noqa: F401  (units: imported for its registrations)
+from pyomo_nn import bab, errors, ir, objectives, units  # noqa: F401  (units: imported for its registrations)
+from pyomo_nn.bab import branch_and_bound
 from pyomo_nn.blocks import NetworkBlock
 from pyomo_nn.blocks.encoding import formulations
 from pyomo_nn.bounds import Bounds, compute_bounds
@@ -45,6 +46,8 @@ __all__ = [
     "SolverConfig",
     "Verification",
     "available_solvers",
+    "bab",
+    "branch_and_bound",
     "compute_bounds",
     "errors",
     "formulations",

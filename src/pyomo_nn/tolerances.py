@@ -98,6 +98,10 @@ VNNLIB_BOUND_MARGIN = 1e-4
 #: and the margin is ten times larger. It also covers the float32 evaluation (see above).
 VNNLIB_MILP_MARGIN = 1e-3
 
+#: Branch and bound proves "below the threshold" only with this margin between its bound and
+#: the threshold (the VNN-LIB bound margin, for the same reason: the float32 source model).
+BAB_PROOF_MARGIN = VNNLIB_BOUND_MARGIN
+
 #: Relative rounding allowance of weak-duality LP bounds (bound tightening and VNN-LIB):
 #: float64 sums of n products err by less than ``n * eps * sum |products|``; this is that
 #: factor per product (4 ulps).
