@@ -240,3 +240,20 @@ def test_bad_input_is_refused_with_the_fix(digits):
     narrow = pnn.compute_bounds(net, pnn.LinfBall(x0, 0.01, 0.0, 1.0))
     with pytest.raises(StaleBoundsError):
         branch_and_bound(net, domain, y[0], bounds=narrow)
+
+
+def test_side_by_side_computes_both_networks_and_refuses_other_pairs(digits):
+    net, x0, label = digits
+    pruned = pnn.prune(net, percent=50)
+    pair = pnn.bab.side_by_side(net, pruned)
+    x, _ = digits_test_set()
+    expected = np.hstack([net.forward(x[:5]), pruned.forward(x[:5])])
+    assert np.allclose(pair.forward(x[:5]), expected, atol=1e-12)
+    y = outputs(pair)
+    result = branch_and_bound(
+        pair, pnn.LinfBall(x0, 0.05, 0.0, 1.0), y[label] - y[10 + label], max_branches=BRANCH_CAP
+    )
+    assert result.status == "optimal"
+    assert result.objective >= expected[0, label] - expected[0, 10 + label] - 1e-9  # x0 is in the ball
+    with pytest.raises(pnn.errors.IncompatibleNetworksError, match="depth"):
+        pnn.bab.side_by_side(net, load_digits_network("64-50-50-50-10"))
