@@ -152,7 +152,7 @@ def fit_mip(
             raise InvalidArgumentError(
                 f"start={start!r}: 'ste', a Fit, or one (W, b) per layer"
             )
-        start, _ = ste_layers(spec, X, labels, len(known), seed=ste_seed)
+        start, _ = ste_layers(spec, X, labels, len(known), seed=ste_seed, margins=tm.margins)
     if start is not None or objective == "accuracy":
         initial = start.layers if isinstance(start, Fit) else start
         if initial is None:

@@ -325,7 +325,9 @@ def set_start(
                 for s, var in blk.correct.items():
                     var.set_value(1.0 if own[s] - rival[s] >= tm.out_margin else 0.0)
             break
-        z = (a >= 0).astype(float)
+        # on the data's grid a pre-activation is 0 or at least a margin away; float sums put an
+        # exact 0 at +-1e-16, which must count as on (a <= -margin is the off side's row)
+        z = (a >= -0.5 * tm.margins[k]).astype(float)
         for (s, j), var in blk.z.items():
             var.set_value(float(z[s, j]))
         if hasattr(blk, "mu"):

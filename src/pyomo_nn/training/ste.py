@@ -39,14 +39,17 @@ def ste_layers(
     lr: float = 0.02,
     seed: int = 0,
     restarts: int = 5,
+    margins: list[float] | None = None,
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
     """Integer ``(W, b)`` per layer of ``spec`` trained by the STE on ``X``, ``labels`` (class
     indices), and the share of samples it classifies with margin 1. Up to ``restarts`` runs
     from seeds ``seed, seed + 1, ...`` (binary nets get stuck): the first that fits every
-    sample, else the best."""
+    sample, else the best. ``margins``: the MIP's margin of each hidden layer; a neuron is on
+    when its pre-activation is above minus half of it (float round-off at an exact 0 on the
+    data's grid), as in the exported network."""
     best: tuple[list, float] | None = None
     for run in range(restarts):
-        layers, share = _ste_run(spec, X, labels, n_classes, epochs, lr, seed + run)
+        layers, share = _ste_run(spec, X, labels, n_classes, epochs, lr, seed + run, margins)
         if best is None or share > best[1]:
             best = (layers, share)
         if share == 1.0:
@@ -55,8 +58,9 @@ def ste_layers(
     return best
 
 
-def _ste_run(spec, X, labels, n_classes, epochs, lr, seed):
+def _ste_run(spec, X, labels, n_classes, epochs, lr, seed, margins):
     rng = np.random.default_rng(seed)
+    shifts = [0.0] * len(spec.hidden) if margins is None else [0.5 * m for m in margins]
     values = np.asarray(spec.weights, dtype=float)
     lo, hi = spec.activation_values
     sizes = [X.shape[1], *spec.hidden, n_classes]
@@ -86,8 +90,8 @@ def _ste_run(spec, X, labels, n_classes, epochs, lr, seed):
             quant = [(np.clip(W, values[0], values[-1]), np.clip(b, -bound, bound)) for W, b in params]
         # forward, keeping what the backward pass needs
         hs, pres = [X], []
-        for W, b in quant[:-1]:
-            a = hs[-1] @ W.T + b
+        for k, (W, b) in enumerate(quant[:-1]):
+            a = hs[-1] @ W.T + b + shifts[k]
             pres.append(a)
             hs.append(np.where(a >= 0, hi, lo).astype(float))
         W, b = quant[-1]
