@@ -160,3 +160,22 @@ def test_command_line_batches_start_and_real_weights(tmp_path, capsys):
     assert code == 0 and (tmp_path / "r.onnx").exists()
     bad = ["--real-weights", "--weights", "-1", "0", "1", "--out", str(tmp_path / "x.onnx")]
     assert main([*common, *bad]) == 2  # a real interval has two ends
+
+
+def test_a_start_with_a_pre_activation_exactly_zero_is_feasible():
+    """1/255 + 32/255 - 33/255 is -2.8e-17 in floats: the start's neuron is on, as in the MIP."""
+    import pyomo.environ as pyo
+
+    from pyomo_nn.training.mip import build, set_start
+
+    X = np.array([[1, 32, 33], [0, 0, 200]], dtype=float) / 255.0
+    labels = np.array([0, 1])
+    spec = training.BinarizedMLP(hidden=(1,))
+    tm = build(spec, X, labels, 2, "accuracy")
+    start = [(np.array([[1.0, 1.0, -1.0]]), np.zeros(1)), (np.array([[1.0], [-1.0]]), np.zeros(2))]
+    set_start(tm, start, X, labels)
+    assert tm.model.layers[0].z[0, 0].value == 1.0
+    for row in tm.model.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(row.body)
+        assert row.lower is None or body >= pyo.value(row.lower) - 1e-9, row.name
+        assert row.upper is None or body <= pyo.value(row.upper) + 1e-9, row.name
