@@ -100,15 +100,12 @@ class BatchBounder:
             self.intercepts.append(-upper[split] * lower[split] / width)
             self.offsets.append(self.offsets[-1] + split.size)
         self.widest = max([self.input_lower.size, *chain.widths])
+        self.single = _SinglePrecision(self)
 
     @property
     def split_count(self) -> int:
         """``m``: neurons split at the root, the ones branches fix."""
         return self.offsets[-1]
-
-    def layer_of(self, index: np.ndarray) -> np.ndarray:
-        """Hidden layer of each split neuron index (0-based)."""
-        return np.searchsorted(self.offsets, index, side="right") - 1
 
     def initial_parameters(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
         """DeepPoly's slopes (1 where ``u > -l``, else 0) and zero multipliers, for one branch."""
@@ -119,9 +116,12 @@ class BatchBounder:
         return alpha, np.zeros_like(alpha)
 
     # -- one evaluation -----------------------------------------------------------------------
-    def _backward(self, batch: BranchBatch, alpha: np.ndarray, beta: np.ndarray, keep: bool):
-        """(bound, minimising corner, saved per-layer values for the gradient or None)."""
-        chain = self.chain
+    def _backward(self, batch: BranchBatch, alpha: np.ndarray, beta: np.ndarray, keep: bool, arrays=None):
+        """(bound, minimising corner, saved per-layer values for the gradient or None);
+        ``arrays`` is this bounder (float64: a valid bound) or its :class:`_SinglePrecision`
+        copy (float32: twice as fast, for the optimisation steps only)."""
+        a = self if arrays is None else arrays
+        chain = a.chain
         lam = chain.rows[batch.problems].copy()
         constant = chain.offsets[batch.problems].copy()
         magnitude = np.abs(constant)
@@ -139,26 +139,27 @@ class BatchBounder:
                 np.where(signs < 0, 0.0, np.where(positive, alpha[..., part], self.upper_slopes[k])),
             )
             upper_line = free & ~positive
-            intercept_terms = np.where(upper_line, on_split * self.intercepts[k], 0.0)
+            intercept_terms = np.where(upper_line, on_split * a.intercepts[k], 0.0)
             constant += intercept_terms.sum(axis=-1)
             magnitude += np.abs(intercept_terms).sum(axis=-1)
-            a = lam * self.base_slopes[k]
-            a[..., columns] = on_split * slopes - beta[..., part] * signs
-            constant += a @ chain.biases[k]
-            magnitude += np.abs(a) @ np.abs(chain.biases[k])
+            coefficients = lam * a.base_slopes[k]
+            coefficients[..., columns] = on_split * slopes - beta[..., part] * signs
+            constant += coefficients @ chain.biases[k]
+            magnitude += np.abs(coefficients) @ np.abs(chain.biases[k])
             if keep:
                 saved.append((k, on_split, slopes, positive, upper_line, signs))
-            lam = a @ chain.weights[k]
-        corner = np.where(lam > 0, self.input_lower, self.input_upper)
+            lam = coefficients @ chain.weights[k]
+        corner = np.where(lam > 0, a.input_lower, a.input_upper)
         value = constant + np.einsum("brn,brn->br", lam, corner)
-        magnitude += np.abs(lam) @ self.input_magnitude
+        magnitude += np.abs(lam) @ a.input_magnitude
         value -= SYMBOLIC_ROUNDING * magnitude * (self.widest + 1)
         return value, corner, saved, lam
 
-    def _gradients(self, corner: np.ndarray, saved: list) -> tuple[np.ndarray, np.ndarray]:
+    def _gradients(self, corner: np.ndarray, saved: list, arrays=None) -> tuple[np.ndarray, np.ndarray]:
         """d bound / d alpha and d bound / d beta (batch, rows, m) from the forward pass."""
-        chain = self.chain
-        grad_alpha = np.zeros((*corner.shape[:2], self.split_count))
+        a = self if arrays is None else arrays
+        chain = a.chain
+        grad_alpha = np.zeros((*corner.shape[:2], self.split_count), dtype=corner.dtype)
         grad_beta = np.zeros_like(grad_alpha)
         h = corner
         for k, on_split, slopes, positive, upper_line, signs in reversed(saved):
@@ -168,33 +169,37 @@ class BatchBounder:
             z_split = z[..., columns]
             grad_alpha[..., part] = np.where((signs == 0) & positive, on_split * z_split, 0.0)
             grad_beta[..., part] = -signs * z_split
-            h = z * self.base_slopes[k]
-            h[..., columns] = slopes * z_split + np.where(upper_line, self.intercepts[k], 0.0)
+            h = z * a.base_slopes[k]
+            h[..., columns] = slopes * z_split + np.where(upper_line, a.intercepts[k], 0.0)
         return grad_alpha, grad_beta
 
-    def evaluate(self, batch: BranchBatch) -> np.ndarray:
-        """Bounds (batch, rows) at the batch's own parameters, without optimising."""
-        return self._backward(batch, batch.alpha, batch.beta, keep=False)[0]
+    def estimate(self, batch: BranchBatch) -> np.ndarray:
+        """Bounds (batch, rows) at the batch's own parameters, without optimising, in float32:
+        to compare branching choices, not a valid bound."""
+        alpha, beta = batch.alpha.astype(np.float32), batch.beta.astype(np.float32)
+        return self._backward(batch, alpha, beta, keep=False, arrays=self.single)[0]
 
     # -- optimised bounds ------------------------------------------------------------------------
     def optimise(self, batch: BranchBatch, iterations: int) -> BatchBounds:
-        """Best bounds over ``iterations`` projected Adam steps from the batch's parameters."""
-        alpha = batch.alpha.copy()
-        beta = np.where(batch.splits[:, None, :] != 0, batch.beta, 0.0)
-        best_value = np.full(alpha.shape[:2], -np.inf)
+        """Best parameters over ``iterations`` projected Adam steps from the batch's own (in
+        float32), and the valid bound (float64) at the best of them."""
+        single = self.single
+        alpha = batch.alpha.astype(np.float32)
+        beta = np.where(batch.splits[:, None, :] != 0, batch.beta, 0.0).astype(np.float32)
+        best_value = np.full(alpha.shape[:2], -np.inf, dtype=np.float32)
         best_alpha, best_beta = alpha.copy(), beta.copy()
         moments = [np.zeros_like(alpha) for _ in range(4)]
         beta1, beta2 = ADAM_BETAS
         has_splits = np.any(batch.splits != 0)
-        for iteration in range(iterations + 1):
-            value, corner, saved, _ = self._backward(batch, alpha, beta, keep=iteration < iterations)
+        for iteration in range(iterations):
+            value, corner, saved, _ = self._backward(batch, alpha, beta, keep=True, arrays=single)
             improved = value > best_value
             best_value = np.where(improved, value, best_value)
             best_alpha = np.where(improved[..., None], alpha, best_alpha)
             best_beta = np.where(improved[..., None], beta, best_beta)
-            if iteration == iterations or self.split_count == 0:
+            if self.split_count == 0:
                 break
-            grad_alpha, grad_beta = self._gradients(corner, saved)
+            grad_alpha, grad_beta = self._gradients(corner, saved, arrays=single)
             decay = STEP_DECAY**iteration
             correction1 = 1 - beta1 ** (iteration + 1)
             correction2 = 1 - beta2 ** (iteration + 1)
@@ -207,15 +212,20 @@ class BatchBounder:
                 first += (1 - beta1) * gradient
                 second *= beta2
                 second += (1 - beta2) * gradient**2
-                values += (
-                    step * decay * (first / correction1) / (np.sqrt(second / correction2) + ADAM_EPSILON)
-                )
+                scale = np.sqrt(second / correction2) + ADAM_EPSILON
+                values += step * decay * (first / correction1) / scale
             np.clip(alpha, 0.0, 1.0, out=alpha)
             np.maximum(beta, 0.0, out=beta)
+        if iterations:
+            value = self._backward(batch, alpha, beta, keep=False, arrays=single)[0]
+            improved = value > best_value
+            best_alpha = np.where(improved[..., None], alpha, best_alpha)
+            best_beta = np.where(improved[..., None], beta, best_beta)
+        best_alpha, best_beta = best_alpha.astype(np.float64), best_beta.astype(np.float64)
         final = BranchBatch(batch.problems, batch.splits, best_alpha, best_beta)
         value, corner, saved, _ = self._backward(final, best_alpha, best_beta, keep=True)
         coefficients = self._split_coefficients(saved, value.shape)
-        return BatchBounds(np.maximum(value, best_value), corner, coefficients, best_alpha, best_beta)
+        return BatchBounds(value, corner, coefficients, best_alpha, best_beta)
 
     def _split_coefficients(self, saved: list, shape: tuple[int, int]) -> np.ndarray:
         """The ``lambda`` of every split neuron (batch, rows, m) from a kept backward pass."""
@@ -223,3 +233,22 @@ class BatchBounder:
         for k, on_split, *_ in saved:
             result[..., self.offsets[k] : self.offsets[k + 1]] = on_split
         return result
+
+
+class _SinglePrecision:
+    """The arrays of a :class:`BatchBounder` in float32, for the optimisation steps."""
+
+    def __init__(self, bounder: BatchBounder) -> None:
+        chain = bounder.chain
+        self.chain = ReluChain(
+            tuple(w.astype(np.float32) for w in chain.weights),
+            tuple(b.astype(np.float32) for b in chain.biases),
+            chain.rows.astype(np.float32),
+            chain.offsets.astype(np.float32),
+        )
+        self.base_slopes = [s.astype(np.float32) for s in bounder.base_slopes]
+        self.upper_slopes = [s.astype(np.float32) for s in bounder.upper_slopes]
+        self.intercepts = [t.astype(np.float32) for t in bounder.intercepts]
+        self.input_lower = bounder.input_lower.astype(np.float32)
+        self.input_upper = bounder.input_upper.astype(np.float32)
+        self.input_magnitude = bounder.input_magnitude.astype(np.float32)

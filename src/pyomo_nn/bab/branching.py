@@ -47,7 +47,7 @@ def choose_neurons(
         for phase in (1, -1):
             splits = batch.splits.copy()
             splits[np.arange(size), candidates[:, c]] = phase
-            children.append(bounder.evaluate(BranchBatch(batch.problems, splits, batch.alpha, batch.beta)))
+            children.append(bounder.estimate(BranchBatch(batch.problems, splits, batch.alpha, batch.beta)))
         worst[:, c] = np.minimum(children[0].max(axis=1), children[1].max(axis=1))
     worst[~valid] = -np.inf
     chosen = candidates[np.arange(size), np.argmax(worst, axis=1)]

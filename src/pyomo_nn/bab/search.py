@@ -195,17 +195,22 @@ class BranchAndBoundSearch:
         self.pool.add(survivors, lower[kept], neurons)
 
     def _candidates(self, problems: np.ndarray, points: np.ndarray) -> None:
-        """Evaluate the relaxed minimisers (one per branch and row) on the real network."""
+        """Evaluate the relaxed minimisers (one per branch and row) on the network: screened
+        in float32, the best per problem evaluated again in float64 before it is kept."""
         size, rows, inputs = points.shape
         flat = points.reshape(size * rows, inputs)
-        values = self.chain.objective(flat, np.repeat(problems, rows)).max(axis=1).reshape(size, rows)
+        screened = self.bounder.single.chain.objective(flat.astype(np.float32), np.repeat(problems, rows))
+        values = screened.max(axis=1).reshape(size, rows)
         best_row = np.argmin(values, axis=1)
         best = values[np.arange(size), best_row]
-        for b in np.argsort(best):
-            p = int(problems[b])
-            if best[b] < self.state.best[p]:
-                self.state.best[p] = float(best[b])
-                self.state.points[p] = points[b, best_row[b]].copy()
+        for p in np.unique(problems):
+            members = np.flatnonzero(problems == p)
+            b = members[np.argmin(best[members])]
+            point = points[b, best_row[b]]
+            value = float(self.chain.objective(point[None], problems[b : b + 1]).max())
+            if value < self.state.best[p]:
+                self.state.best[p] = value
+                self.state.points[p] = point.copy()
 
     def _solve_leaf(
         self, parents: BranchBatch, parent_lower: np.ndarray, index: int, deadline: float
