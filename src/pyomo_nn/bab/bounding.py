@@ -36,8 +36,10 @@ from pyomo_nn.tolerances import SYMBOLIC_ROUNDING
 
 #: Adam step sizes for the slopes (in [0, 1]) and the multipliers (>= 0; they live on the
 #: scale of the objective's coefficients), and the step decay per iteration (beta-CROWN's).
+#: Measured on three digits 64-50-50-50-10 margins at eps 0.2 (branches to optimality):
+#: beta step 0.05 -> 15,037, 0.2 -> 11,319, 0.5 -> 11,379; alpha step 0.2 -> 12,271.
 ALPHA_STEP = 0.1
-BETA_STEP = 0.05
+BETA_STEP = 0.2
 STEP_DECAY = 0.98
 
 #: Adam's moment decay rates and denominator guard (the usual values).
