@@ -28,6 +28,12 @@ Usage::
     python benchmarks/defaults_vs_omlt.py            # ~6 min on 2 shared cores
     python benchmarks/defaults_vs_omlt.py --quick    # the six digits instances only
     python benchmarks/defaults_vs_omlt.py --quick --seeds 3 --repeats 1
+    python benchmarks/defaults_vs_omlt.py --quick --variants all --root-bounds   # issue 14, items 2-3
+
+``--variants`` adds pyomo-nn's default with one strengthening or HiGHS setting each (``VARIANTS``:
+``bound_objective``, ``add_ideal_cuts``, ``mip_heuristic_effort``, sub-MIPs off), run side by side
+with the other tools; ``--root-bounds`` prints upper bounds at the root (LP, LP with the ideal
+cuts, the objective's bound, HiGHS' root node plain / with the cuts / with the bound).
 """
 
 from __future__ import annotations
@@ -54,8 +60,10 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 
 import pyomo_nn as pnn
 import pyomo_nn.solvers.highs_adapter as highs_adapter
+from pyomo_nn.blocks.objective_bound import bound_objective
 from pyomo_nn.bundled import digits_network_path, digits_test_set
 from pyomo_nn.solvers.highs_adapter import HIGHS_DEFAULT_OPTIONS
+from pyomo_nn.solvers.ideal_cuts import add_ideal_cuts
 
 try:
     from omlt import OmltBlock
@@ -78,7 +86,27 @@ TRAINED_DIGITS = "64-100-100-10"
 DIGITS = ("64-32-32-10", "64-50-50-50-10", TRAINED_DIGITS)
 DIGITS_EPS = (0.05, 0.1)
 #: What runs on every instance: OMLT, then pyomo-nn with its default and two named methods.
-TOOLS = ("omlt", "auto", "symbolic", "interval")
+BASE_TOOLS = ("omlt", "auto", "symbolic", "interval")
+#: ``--variants``: pyomo-nn's default plus one strengthening or HiGHS setting (issue 14, items 2-3);
+#: each runs as tool ``auto+<name>``. objbound: ``bound_objective(m)`` (the objective's bound by
+#: back-substitution as a constraint); ideal: ``add_ideal_cuts(m)`` (up to 10 rounds of the ideal ReLU
+#: inequalities over the LP relaxation); both: the cuts, then the bound; heur0 / heur03: HiGHS
+#: ``mip_heuristic_effort`` 0 / 0.3 (default 0.05); nofj: HiGHS' feasibility jump off;
+#: nosubmip: RINS and RENS sub-MIPs off; ideal+nosubmip: the cuts and sub-MIPs off.
+VARIANTS: dict[str, dict] = {
+    "objbound": {"objective_bound": True},
+    "ideal": {"ideal_cuts": 10},
+    "both": {"objective_bound": True, "ideal_cuts": 10},
+    "heur0": {"options": {"mip_heuristic_effort": 0.0}},
+    "heur03": {"options": {"mip_heuristic_effort": 0.3}},
+    "nofj": {"options": {"mip_heuristic_run_feasibility_jump": False}},
+    "nosubmip": {"options": {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}},
+    "ideal+nosubmip": {
+        "ideal_cuts": 10,
+        "options": {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False},
+    },
+}
+TOOLS: tuple[str, ...] = BASE_TOOLS  # main() adds the --variants
 #: Proven optima of all runs of an instance must agree this closely.
 OBJECTIVE_ATOL = 1e-6
 #: Repeat a pipeline (fastest of N kept) when one run of it takes less than this many seconds.
@@ -122,6 +150,7 @@ class Run:
     forward_objective: float | None = None  # objective by a numpy forward pass at the solution
     method: str = "-"  # the bound method that ran (pyomo-nn)
     choice: str = ""  # auto's reason
+    strengthening: str = ""  # what a variant added (objective bound, LP bounds before/after cuts)
     note: str = ""  # e.g. OMLT's reader refused the file
     all_runs: list[Run] = field(default_factory=list)  # with --seeds: this tool's run for each seed
 
@@ -263,6 +292,9 @@ def run_pyomo_nn(
 ) -> tuple[Run, np.ndarray | None]:
     """pyomo-nn as the README teaches it; ``method`` "auto" means no method named; HiGHS'
     ``random_seed`` is set only for ``seed`` > 0 (0 is HiGHS' default)."""
+    base, _, variant_name = method.partition("+")  # "auto+ideal+nosubmip": variant "ideal+nosubmip"
+    variant = VARIANTS[variant_name] if variant_name else {}
+    method = base
     watch = Stopwatch()
     with watch.stage("load"):
         net = pnn.load_onnx(instance.path)
@@ -276,12 +308,25 @@ def run_pyomo_nn(
         m = pyo.ConcreteModel()
         m.nn = pnn.NetworkBlock(net, bounds)
         m.obj = pyo.Objective(expr=objective_expr(m.nn, instance), sense=pyo.maximize)
+        # the strengthening of a variant counts as build time
+        notes = []
+        if variant.get("ideal_cuts"):
+            notes.append(str(add_ideal_cuts(m, variant["ideal_cuts"])))
+        if variant.get("objective_bound"):
+            notes.append(str(bound_objective(m)))
+    options = dict(variant.get("options", {}))
+    if seed:
+        options["random_seed"] = seed
     with recorded_highs() as created, watch.stage("solve"):
-        if seed:
-            result = pnn.solve(m, time_limit=time_limit, options={"random_seed": seed})
-        else:
-            result = pnn.solve(m, time_limit=time_limit)
-    run = Run(method, watch.seconds, binaries=count_binaries(m), method=bounds.method, choice=bounds.choice)
+        result = pnn.solve(m, time_limit=time_limit, options=options or None)
+    run = Run(
+        method if not variant_name else f"{method}+{variant_name}",
+        watch.seconds,
+        binaries=count_binaries(m),
+        method=bounds.method,
+        choice=bounds.choice,
+        strengthening="; ".join(notes),
+    )
     if len(created) == 1:
         run.nodes = int(created[0].getInfo().mip_node_count)
         run.highs_seconds = float(created[0].getRunTime())
@@ -413,6 +458,42 @@ def warm_up(instance: Instance, args: argparse.Namespace, options: dict) -> None
         run_tool(tool, instance, args, options)
 
 
+# -- root bounds (issue 14, items 2-3) ----------------------------------------------------------------------
+ROOT_COLUMNS = ("optimum", "LP", "LP+ideal", "obj sym", "obj alpha", "root", "root+ideal", "root+obj")
+
+
+def root_bounds(instance: Instance) -> dict[str, float | None]:
+    """Upper bounds on the optimum with the default's bounds: the Big-M LP relaxation, the same
+    after the ideal cuts (up to 10 rounds), the objective's bound by symbolic and alpha back-substitution,
+    and HiGHS' dual bound after its root node (``mip_max_nodes=1``) plain, with the ideal cuts
+    and with the objective bound; and the optimum. Deterministic (no timing)."""
+
+    def model() -> pyo.ConcreteModel:
+        net = pnn.load_onnx(instance.path)
+        m = pyo.ConcreteModel()
+        m.nn = pnn.NetworkBlock(net, pnn.compute_bounds(net, instance.domain))
+        m.obj = pyo.Objective(expr=objective_expr(m.nn, instance), sense=pyo.maximize)
+        return m
+
+    def root(m: pyo.ConcreteModel) -> float | None:
+        return pnn.solve(m, options={"mip_max_nodes": 1}).dual_bound
+
+    found: dict[str, float | None] = {"optimum": pnn.solve(model()).objective}
+    m = model()
+    report = add_ideal_cuts(m)
+    found["LP"], found["LP+ideal"] = report.lp_bounds[0], report.lp_bounds[-1]
+    found["root+ideal"] = root(m)
+    for method in ("symbolic", "alpha"):
+        found["obj sym" if method == "symbolic" else "obj alpha"] = bound_objective(
+            model(), method=method, add=False
+        ).bound
+    found["root"] = root(model())
+    m = model()
+    bound_objective(m)
+    found["root+obj"] = root(m)
+    return found
+
+
 # -- checks and report ------------------------------------------------------------------------------------
 def checks(instance: Instance, median: dict[str, Run]) -> list[str]:
     """Same optimum (1e-6) for every run (every seed); no solution above a proven dual bound;
@@ -449,6 +530,11 @@ def checks(instance: Instance, median: dict[str, Run]) -> list[str]:
                 notes.append(f"WARNING: {other}'s solution is {excess:.1e} above {tool}'s proven dual bound")
     auto = median["auto"]
     notes.append(f"auto ran {auto.method!r}: {auto.choice}")
+    notes.extend(
+        f"{tool}: {run.strengthening}; nodes {num(run.nodes, 'd')} (default {num(auto.nodes, 'd')})"
+        for tool, run in median.items()
+        if run.strengthening
+    )
     notes.extend(run.note for run in median.values() if run.note)
     return notes
 
@@ -460,7 +546,7 @@ def num(value: float | None, spec: str) -> str:
 COLUMNS = (
     ("instance", "<22"),
     ("eps", ">6"),
-    ("tool", ">10"),
+    ("tool", ">16"),
     ("bounds", ">9"),
     ("bin", ">5"),
     ("load s", ">8"),
@@ -524,7 +610,17 @@ def summary(results: list[tuple[Instance, dict[str, Run]]]) -> list[str]:
                 continue
             ratio = geomean([runs[tool].total / runs["auto"].total for _, runs in group])
             name = "OMLT" if tool == "omlt" else f"pnn {tool}"
-            lines.append(f"  pnn default vs {name:<13} {ratio:6.2f}x faster")
+            lines.append(f"  pnn default vs {name:<19} {ratio:6.2f}x faster")
+        for tool in TOOLS:
+            if "+" not in tool:
+                continue
+            versus_omlt = geomean([runs["omlt"].total / runs[tool].total for _, runs in group])
+            nodes = [runs[tool].nodes for _, runs in group]
+            default_nodes = [runs["auto"].nodes for _, runs in group]
+            lines.append(
+                f"  pnn {tool:<19} vs OMLT {versus_omlt:6.2f}x faster; HiGHS nodes summed "
+                f"{sum(n or 0 for n in nodes)} (default {sum(n or 0 for n in default_nodes)})"
+            )
         dominated = [
             runs for _, runs in group if runs["symbolic"].seconds["solve"] >= 0.5 * runs["symbolic"].total
         ]
@@ -546,7 +642,7 @@ def summary(results: list[tuple[Instance, dict[str, Run]]]) -> list[str]:
             highs = sum(runs[tool].highs_seconds for _, runs in group)
             name = "OMLT" if tool == "omlt" else f"pnn {tool}"
             lines.append(
-                f"    {name:<13} {whole:8.2f} s   {shares}   (HiGHS' own run {100 * highs / whole:5.1f}%)"
+                f"    {name:<19} {whole:8.2f} s   {shares}   (HiGHS' own run {100 * highs / whole:5.1f}%)"
             )
     return lines
 
@@ -567,9 +663,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--repeats", type=int, default=3, help=f"fastest of N for pipelines under {REPEAT_BELOW_SECONDS:g} s"
     )
+    parser.add_argument(
+        "--root-bounds",
+        action="store_true",
+        help="also print upper bounds at the root (LP, ideal cuts, objective bound, HiGHS' root node)",
+    )
+    parser.add_argument(
+        "--variants",
+        default="",
+        help=f"comma-separated, or 'all': pyomo-nn's default with one of {', '.join(VARIANTS)} "
+        "(issue 14, items 2-3; see VARIANTS)",
+    )
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.seeds < 1:
         parser.error("--repeats and --seeds must be at least 1")
+    chosen = list(VARIANTS) if args.variants == "all" else [v for v in args.variants.split(",") if v]
+    unknown = [v for v in chosen if v not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variant(s) {unknown}; choose from {list(VARIANTS)} or 'all'")
+    global TOOLS
+    TOOLS = (*BASE_TOOLS, *(f"auto+{v}" for v in chosen))
     options = dict(HIGHS_DEFAULT_OPTIONS)
     # OMLT sets its input variables to 0, outside boxes like [0.45, 0.55]: one W1002 warning each.
     logging.getLogger("pyomo.core").setLevel(logging.ERROR)
@@ -602,6 +715,16 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(f"  - {note}" for note in checks(instance, runs)))
     print()
     print("\n".join(summary(results)))
+    if args.root_bounds:
+        print("\nupper bounds on the optimum with the default's bounds (HiGHS' root may vary run to run):")
+        print(f"{'instance':<22}{'eps':>6}" + "".join(f"{c:>12}" for c in ROOT_COLUMNS))
+        for instance, _ in results:
+            found = root_bounds(instance)
+            print(
+                f"{instance.name:<22}{instance.eps:>6g}"
+                + "".join(f"{num(found[c], '.5f'):>12}" for c in ROOT_COLUMNS),
+                flush=True,
+            )
     print(f"\ntotal {time.perf_counter() - started:.1f} s")
     return 0
 

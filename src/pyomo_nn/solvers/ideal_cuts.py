@@ -12,7 +12,8 @@ is valid (``z = 0``: each term of I is >= 0; ``z = 1``: the right side is >= w .
 together with ``y >= w . x + b``, ``y >= 0`` and the box they describe the convex hull of the
 neuron's graph (the formulation is ideal). There are 2^n of them, but the most violated one at
 an LP point ``(x*, y*, z*)`` is found in linear time: put ``i`` in ``I`` exactly when
-``w_i (x*_i - Lb_i (1 - z*)) < w_i Ub_i z*`` (their Proposition 13).
+``w_i x*_i < w_i (Lb_i (1 - z*) + Ub_i z*)`` (the separation routine of the paper and of its IPCO
+2019 version, arXiv:1811.08359).
 
 :func:`add_ideal_cuts` runs the cut loop: the LP relaxation of the whole model (every binary
 relaxed to [0, 1]) in HiGHS, the most violated inequality of every split ReLU of every Big-M
