@@ -91,3 +91,20 @@ def test_cut_loop_survives_the_degenerate_lp_of_an_objective_bound():
     report = add_ideal_cuts(m, rounds=3, time_limit=60)
     assert not report.stopped and report.total_cuts > 0
     assert report.lp_bounds[-1] < report.lp_bounds[0] - 1e-3
+
+
+@pytest.mark.parametrize("formulation", ["partition", "sos1"])
+def test_ideal_cuts_on_other_formulations(setting, formulation):
+    """Partition's ReLUs have the same h and binary z: cut, validly; SOS1 has no binary: skipped."""
+    net, _, bounds = setting
+    m = pyo.ConcreteModel()
+    m.nn = pnn.NetworkBlock(net, bounds, formulation=formulation)
+    m.obj = pyo.Objective(expr=m.nn.outputs[3] - m.nn.outputs[2], sense=pyo.maximize)
+    report = add_ideal_cuts(m, rounds=2)
+    if formulation == "sos1":
+        assert report.neurons == 0 and m.nn.component("ideal_cuts") is None
+        return
+    assert report.neurons > 0
+    for x in sampled_inputs(setting, 50):
+        m.nn.warm_start(x)
+        assert all(holds_at(cut) for cut in m.nn.ideal_cuts.values())

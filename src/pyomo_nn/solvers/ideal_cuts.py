@@ -16,9 +16,10 @@ an LP point ``(x*, y*, z*)`` is found in linear time: put ``i`` in ``I`` exactly
 2019 version, arXiv:1811.08359).
 
 :func:`add_ideal_cuts` runs the cut loop: the LP relaxation of the whole model (every binary
-relaxed to [0, 1]) in HiGHS, the most violated inequality of every split ReLU of every Big-M
-block, the violated ones added to the LP (HiGHS re-solves from its basis) and, as ordinary
-constraints, to the block (``block.ideal_cuts``), a few rounds. The box of ``x`` is that of the
+relaxed to [0, 1]) in HiGHS, the most violated inequality of every split ReLU of every block
+written with a binary (``bigm``, ``partition``), the violated ones added to the LP (HiGHS
+re-solves from its basis) and, as ordinary constraints, to the block (``block.ideal_cuts``), a
+few rounds. The box of ``x`` is that of the
 variables the neuron reads: the block's input box, or the previous ReLU's output box
 ``[max(0, l), max(0, u)]`` from the block's bounds.
 """
@@ -50,6 +51,10 @@ IDEAL_CUT_ROUNDS = 10
 #: Default time budget of the whole cut loop, seconds (its LPs take milliseconds on the digits
 #: nets; the budget guards against simplex cycling, seen once on a degenerate LP).
 IDEAL_CUT_TIME_LIMIT = 10.0
+
+#: Formulations whose ReLU rows hold ``h = max(0, a)`` with a binary ``z`` (1: active), to which
+#: the inequalities apply; the others (``sos1``, ``complementarity``) have no binary.
+CUT_FORMULATIONS = ("bigm", "partition")
 
 #: Name of the ConstraintList a block's cuts go in.
 CUTS_COMPONENT = "ideal_cuts"
@@ -106,13 +111,13 @@ def add_ideal_cuts(
     time_limit: float = IDEAL_CUT_TIME_LIMIT,
 ) -> CutReport:
     """Separate the ideal ReLU inequalities over the LP relaxation of ``model`` for ``rounds``
-    rounds (fewer if none is violated) and add them to the Big-M blocks as ``block.ideal_cuts``.
+    rounds (fewer if none is violated) and add them to the blocks as ``block.ideal_cuts``.
 
     The model must be linear with one active objective (or none: the LP then has objective 0
-    and finds nothing to cut). Blocks of other formulations and layers without binaries are
-    skipped. ``time_limit`` bounds the whole loop (seconds): an LP not solved in time (or
-    at all) ends it, keeping the cuts added so far (each is valid on its own). Returns a
-    :class:`CutReport`.
+    and finds nothing to cut). Layers of other formulations (``sos1``, ``complementarity``) and
+    other piecewise kinds (max pooling) are skipped. ``time_limit`` bounds the whole loop
+    (seconds): an LP not solved in time (or at all) ends it, keeping the cuts added so far
+    (each is valid on its own). Returns a :class:`CutReport`.
     """
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise InvalidArgumentError(f"rounds must be a whole number >= 1, got {rounds!r}")
@@ -122,9 +127,17 @@ def add_ideal_cuts(
         raise InvalidArgumentError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     started = time.perf_counter()
     report = CutReport()
-    form = _compile(model)
+    blocks = [block for block in network_blocks(model) if _cut_layers(block)]
+    if not blocks:
+        return report
+    try:
+        form = _compile(model)
+    except ValueError as error:  # e.g. SOS1 rows of another block
+        raise InvalidArgumentError(
+            f"the cut loop solves the model's LP relaxation with HiGHS, which cannot take this model: {error}"
+        ) from error
     column_of = {id(var): j for j, var in enumerate(form.columns)}
-    neurons = [n for block in network_blocks(model) for n in _split_neurons(block, column_of)]
+    neurons = [n for block in blocks for n in _split_neurons(block, column_of)]
     report.neurons = len(neurons)
     if not neurons:
         return report
@@ -183,8 +196,24 @@ def _solved(highs: highspy.Highs, deadline: float) -> bool:
     return False
 
 
+def _cut_layers(block: NetworkBlock) -> list[str]:
+    """The ReLU layers of ``block`` written with ``h = max(0, a)`` and a binary ``z`` (1: active)."""
+    found = []
+    for name, encoded in block._encoded.items():
+        sub = block.layers[name]
+        formulation = block.layer_formulations.get(name, block.formulation)
+        if (
+            formulation in CUT_FORMULATIONS
+            and sub.component("z") is not None
+            and sub.component("h") is not None
+            and getattr(encoded, "pre", None) is not None
+        ):
+            found.append(name)
+    return found
+
+
 def _split_neurons(block: NetworkBlock, column_of: dict[int, int]) -> list[_Neuron]:
-    """The split ReLUs of ``block`` written with a binary (Big-M), with their input boxes."""
+    """The split ReLUs of ``block`` written with a binary, with their input boxes."""
     boxes = block.bounds.tensor_boxes(block.network)
     box_of: dict[int, tuple[float, float]] = {}
     input_lower, input_upper = block.input_box()
@@ -201,11 +230,9 @@ def _split_neurons(block: NetworkBlock, column_of: dict[int, int]) -> list[_Neur
         for j in h:
             box_of[id(h[j])] = (float(lo[j]), float(hi[j]))
     found = []
-    for name, encoded in block._encoded.items():
+    for name in _cut_layers(block):
         sub = block.layers[name]
-        z, h, pre = sub.component("z"), sub.component("h"), getattr(encoded, "pre", None)
-        if z is None or h is None or pre is None or sub.component("hbar") is None:
-            continue  # not the Big-M ReLU rows
+        z, h, pre = sub.z, sub.h, block._encoded[name].pre
         for j in z:
             columns, weights = pre.matrix.row(j)
             x_vars = [pre.vars[i] for i in columns]
