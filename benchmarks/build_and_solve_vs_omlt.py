@@ -29,10 +29,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
-from pathlib import Path
 
 import numpy as np
 import pyomo.environ as pyo
+from omlt_from_weights import MNIST_256X2, mnist_test_image, omlt_definition
 from pyomo.contrib.solver.common.factory import SolverFactory as ContribSolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
@@ -42,14 +42,10 @@ from pyomo_nn.solvers.highs_adapter import HIGHS_DEFAULT_OPTIONS
 
 try:
     from omlt import OmltBlock
-    from omlt.neuralnet import NetworkDefinition, ReluBigMFormulation
-    from omlt.neuralnet.layer import DenseLayer, InputLayer
+    from omlt.neuralnet import ReluBigMFormulation
 except ImportError:  # pragma: no cover - depends on the environment
     sys.exit("this benchmark needs OMLT: pip install 'pyomo-nn[bench]' (or pip install omlt)")
 
-SHARED_BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
-MNIST_IMAGES = SHARED_BENCH / "mnist_images" / "mnist_test_first100.csv"
-MNIST_256X2 = SHARED_BENCH / "mnist_fc" / "mnist-net_256x2.onnx"
 
 #: Objectives of the two tools must agree this closely when both report optimal.
 OBJECTIVE_ATOL = 1e-4
@@ -125,9 +121,9 @@ def make_problem(name: str, network: pnn.Network, x0: np.ndarray, eps: float, la
 
 def first_mnist_image() -> tuple[np.ndarray, int | None, str]:
     """First MNIST test image in [0, 1] and its label; a fixed random image if the file is missing."""
-    if MNIST_IMAGES.exists():
-        row = np.loadtxt(MNIST_IMAGES, delimiter=",", max_rows=1)
-        return row[1:] / 255.0, int(row[0]), "MNIST test image 0"
+    image = mnist_test_image(0)
+    if image is not None:
+        return *image, "MNIST test image 0"
     rng = np.random.default_rng(12345)
     return rng.uniform(0.0, 1.0, 784), None, "random image (MNIST csv not found)"
 
@@ -178,32 +174,6 @@ def build_pyomo_nn(problem: Problem, bounds: pnn.Bounds) -> pyo.ConcreteModel:
         expr=m.nn.outputs[problem.runner_up] - m.nn.outputs[problem.label], sense=pyo.maximize
     )
     return m
-
-
-def omlt_definition(network: pnn.Network, lower: np.ndarray, upper: np.ndarray) -> NetworkDefinition:
-    """OMLT NetworkDefinition with the same weights: Dense(+ReLU) layers, input box as bounds."""
-    layers = network.layers
-    kinds = [type(layer).__name__ for layer in layers]
-    expected = ["Dense", "ReLU"] * (len(network.dense_layers) - 1) + ["Dense"]
-    if kinds != expected:
-        raise ValueError(f"only Dense/ReLU MLPs are supported here, got layers {kinds}")
-    box = {i: (float(lower[i]), float(upper[i])) for i in range(network.input_size)}
-    definition = NetworkDefinition(scaled_input_bounds=box)
-    previous = InputLayer([network.input_size])
-    definition.add_layer(previous)
-    dense_layers = network.dense_layers
-    for k, dense in enumerate(dense_layers):
-        layer = DenseLayer(
-            [dense.in_features],
-            [dense.out_features],
-            np.asarray(dense.weight).T,  # OMLT indexes weights [input, output]
-            np.asarray(dense.bias),
-            activation="relu" if k < len(dense_layers) - 1 else "linear",
-        )
-        definition.add_layer(layer)
-        definition.add_edge(previous, layer)
-        previous = layer
-    return definition
 
 
 def build_omlt(problem: Problem, lower: np.ndarray, upper: np.ndarray) -> pyo.ConcreteModel:
