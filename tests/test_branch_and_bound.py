@@ -257,3 +257,24 @@ def test_side_by_side_computes_both_networks_and_refuses_other_pairs(digits):
     assert result.objective >= expected[0, label] - expected[0, 10 + label] - 1e-9  # x0 is in the ball
     with pytest.raises(pnn.errors.IncompatibleNetworksError, match="depth"):
         pnn.bab.side_by_side(net, load_digits_network("64-50-50-50-10"))
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_gives_the_same_optimum(digits, monkeypatch):
+    distributed = pytest.importorskip("dask.distributed")
+    monkeypatch.setattr(parallel, "MIN_CHUNK", 1)
+    net, x0, label = digits
+    domain = pnn.LinfBall(x0, 0.1, 0.0, 1.0)
+    objective, weights = _runner_up_margin(net, x0, label)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        result = branch_and_bound(
+            net, domain, objective, executor=client.get_executor(), max_branches=BRANCH_CAP
+        )
+    assert result.status == "optimal"
+    assert result.rebounded_chunks == 0
+    assert result.objective == pytest.approx(_milp_maximum(net, domain, weights), abs=1e-5)
