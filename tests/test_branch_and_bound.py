@@ -255,8 +255,15 @@ def test_side_by_side_computes_both_networks_and_refuses_other_pairs(digits):
     )
     assert result.status == "optimal"
     assert result.objective >= expected[0, label] - expected[0, 10 + label] - 1e-9  # x0 is in the ball
-    with pytest.raises(pnn.errors.IncompatibleNetworksError, match="depth"):
-        pnn.bab.side_by_side(net, load_digits_network("64-50-50-50-10"))
+    deeper = load_digits_network("64-50-50-50-10")
+    padded = pnn.bab.side_by_side(net, deeper)  # 2 and 3 hidden layers: the first is padded
+    assert np.allclose(
+        padded.forward(x[:5]), np.hstack([net.forward(x[:5]), deeper.forward(x[:5])]), atol=1e-12
+    )
+    with pytest.raises(pnn.errors.IncompatibleNetworksError, match="share its input"):
+        pnn.bab.side_by_side(
+            net, pnn.Network((pnn.ir.Dense("d", pnn.ir.INPUT, np.ones((10, 32)), np.zeros(10)),), (32,))
+        )
 
 
 @pytest.mark.slow
