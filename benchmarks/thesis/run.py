@@ -2,7 +2,8 @@
 
     python benchmarks/thesis/run.py train       # the 28 networks -> benchmarks/thesis/nets/
     python benchmarks/thesis/run.py chapter2    # rounding and bounds -> benchmarks/thesis/results/
-    python benchmarks/thesis/run.py all         # both
+    python benchmarks/thesis/run.py summary     # the tables of docs/thesis.md from the CSVs
+    python benchmarks/thesis/run.py all         # train, chapter2, summary
 
 ``train`` keeps networks whose file matches ``nets/manifest.csv`` (so a second run is quick);
 ``--force`` retrains. Arguments after the step go to its script (``train.py --help``,
@@ -17,9 +18,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import chapter2
+import summary
 import train
 
-STEPS = {"train": train.main, "chapter2": chapter2.main}
+STEPS = {"train": train.main, "chapter2": chapter2.main, "summary": summary.main}
 
 
 def main(argv: list[str]) -> None:
@@ -29,6 +31,7 @@ def main(argv: list[str]) -> None:
     if step == "all":
         train.main([])
         chapter2.main([])
+        summary.main([])
     else:
         STEPS[step](rest)
 

@@ -1,0 +1,117 @@
+"""Print the markdown tables of docs/thesis.md from the CSVs in ``benchmarks/thesis/results/``.
+
+python benchmarks/thesis/run.py summary
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from train import REGS, SHAPES
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def read(name: str) -> list[dict[str, str]]:
+    path = RESULTS / name
+    if not path.exists():
+        return []
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+def rounding_table(rows: list[dict[str, str]]) -> str:
+    eps = sorted({r["eps"] for r in rows if not r.get("percent")}, key=float)
+    percents = sorted({r["percent"] for r in rows if r.get("percent")}, key=float)
+    lines = [
+        "| network | test acc | "
+        + " | ".join(f"eps {e}: zeroed, acc change" for e in eps)
+        + "".join(f" | {p}% zeroed: eps, acc change" for p in percents)
+        + " |",
+        "|---|---|" + "---|" * (len(eps) + len(percents)),
+    ]
+    by_net: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
+    for r in rows:
+        by_net[r["name"]][r["eps"] if not r.get("percent") else "p" + r["percent"]] = r
+    order = [f"{s}_{g}" for s in SHAPES for g in REGS]
+    for name in sorted(by_net, key=lambda n: order.index(n) if n in order else len(order)):
+        cells = by_net[name]
+        first = next(iter(cells.values()))
+        lines.append(
+            f"| {name} | {100 * float(first['test_acc_before']):.1f}% | "
+            + " | ".join(
+                f"{100 * float(cells[e]['zeroed_share']):.1f}%, {cells[e]['acc_change_pp']} pp"
+                if e in cells
+                else "-"
+                for e in eps
+            )
+            + "".join(
+                f" | {float(cells['p' + p]['eps']):.3g}, {cells['p' + p]['acc_change_pp']} pp"
+                if "p" + p in cells
+                else " | -"
+                for p in percents
+            )
+            + " |"
+        )
+    return "\n".join(lines)
+
+
+def bounds_table(bounds: list[dict[str, str]], ratios: list[dict[str, str]]) -> str:
+    lines = [
+        "| network | eps | zeroed | split hidden: alpha / lp / milp | cpu s: symbolic / alpha / lp"
+        " / milp | milp solves without proof | output width: symbolic / alpha / lp / milp"
+        " | LP/MILP width, largest over proved layers (per neuron) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    runs: dict[tuple[str, str], dict[str, list[dict[str, str]]]] = defaultdict(lambda: defaultdict(list))
+    for r in bounds:
+        runs[r["name"], r["eps"]][r["method"]].append(r)
+    ratio_of: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
+    for r in ratios:
+        ratio_of[r["name"], r["eps"]].append(r)
+    for (name, eps), methods in runs.items():
+        if "milp" not in methods:
+            continue
+
+        def split(method: str, methods=methods) -> int:
+            return sum(int(r["split"]) for r in methods[method][:-1])
+
+        def cpu(method: str, methods=methods) -> str:
+            return f"{float(methods[method][0]['cpu_seconds']):.1f}"
+
+        def out(method: str, methods=methods) -> str:
+            return f"{float(methods[method][-1]['mean_width']):.3g}"
+
+        unproved = sum(int(r["unproved"]) for r in methods["milp"])
+        solves = sum(2 * int(r["compared"]) for r in ratio_of[name, eps])
+        proved = [r for r in ratio_of[name, eps] if r["milp_unproved"] == "0" and r["width_ratio"]]
+        ratio = (
+            f"{max(float(r['width_ratio']) for r in proved):.3f} "
+            f"({max(float(r['neuron_ratio_max']) for r in proved):.3f}), {len(proved)} layers"
+            if proved
+            else "-"
+        )
+        lines.append(
+            f"| {name} | {eps} | {100 * float(methods['lp'][0]['zeroed_share']):.1f}% "
+            f"| {split('alpha')} / {split('lp')} / {split('milp')} "
+            f"| {cpu('symbolic')} / {cpu('alpha')} / {cpu('lp')} / {cpu('milp')} "
+            f"| {unproved} of {solves} "
+            f"| {out('symbolic')} / {out('alpha')} / {out('lp')} / {out('milp')} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    print("## rounding\n")
+    print(rounding_table(read("rounding.csv")))
+    print("\n## bounds over [0, 1]^784\n")
+    print(bounds_table(read("bounds.csv"), read("lp_vs_milp.csv")))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
