@@ -8,6 +8,12 @@ training (1,000 by default), it trains and compares:
   ``--time-limit`` seconds);
 - ``ensemble``: the one-vs-one ensemble of fit_pairwise (BinarizedMLP(``--pair-hidden``),
   ``--pair-objective``, ``--pair-time-limit`` seconds per MIP), majority vote (BeMi);
+- ``ensemble-ste``: the same ensemble, each pair's MIP started from a net of the pair's shape
+  trained first by the straight-through estimator (``fit_pairwise(..., start="ste")``);
+- ``pairs-ste``: those STE pair nets alone, voting (no MIP: the baseline of ``ensemble-ste``);
+- ``batches``: batch training, ``fit_batches(pairwise=True, batches=--batches)``: one
+  ensemble per batch (``--pair-objective``, ``--pair-time-limit``, ``--start``), the batch
+  ensembles' votes combined by a vote (``--combine``);
 - ``ste``: the same shape as ``mip``, ternary weights and sign activations trained by gradient
   descent with the straight-through estimator (torch);
 - ``relu``: a float ReLU network of the same shape (torch, Adam).
@@ -16,6 +22,8 @@ Prints a Markdown table row per (images per class, method) and writes a JSON fil
 test accuracy, solve time, largest gap, non-zero weights. Needs torch (the ``train`` extra).
 
     python3 benchmarks/training.py --per-class 10 25 40 --time-limit 120 --pair-time-limit 5
+    python3 benchmarks/training.py --per-class 40 --methods pairs-ste ensemble-ste \
+        --pair-objective max-margin --pair-time-limit 10 --workers 2
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ import numpy as np
 
 from pyomo_nn import training
 from pyomo_nn.errors import PyomoNNError
+from pyomo_nn.training.fit import forward_scores
+from pyomo_nn.training.ste import ste_layers
 
 POOL = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist_pool_5000.npz"
 
@@ -105,6 +115,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1, help="pairs solved at once (processes)")
+    parser.add_argument("--start", choices=["none", "ste"], default="none", help="start of the batches' MIPs")
+    parser.add_argument("--batches", type=int, default=4)
+    parser.add_argument("--combine", choices=["vote", "best"], default="vote")
     parser.add_argument("--json", default="benchmarks/results/training.json")
     args = parser.parse_args()
 
@@ -181,8 +194,58 @@ def measure(row, method, args, Xtr, ytr, Xte, yte) -> None:
             nonzero=fit.nonzero_weights,
             statuses=fit.status,
         )
-    else:
+    elif method == "pairs-ste":
         spec = training.BinarizedMLP(hidden=tuple(args.pair_hidden))
+        votes, test_votes, nonzero = np.zeros((len(ytr), 10)), np.zeros((len(yte), 10)), 0
+        for a, b in itertools.combinations(range(10), 2):
+            rows = np.flatnonzero((ytr == a) | (ytr == b))
+            layers, _ = ste_layers(spec, Xtr[rows], (ytr[rows] == b).astype(int), 2, seed=args.seed)
+            nonzero += sum(int(np.count_nonzero(W)) for W, _ in layers)
+            for V, Xs in ((votes, Xtr), (test_votes, Xte)):
+                s = forward_scores(spec, layers, Xs)
+                V[np.arange(len(Xs)), np.where(s[:, 0] >= s[:, 1], a, b)] += 1
+        row.update(
+            test_accuracy=float(np.mean(test_votes.argmax(1) == yte)),
+            train_accuracy=float(np.mean(votes.argmax(1) == ytr)),
+            solve_time=None,
+            gap=None,
+            nonzero=nonzero,
+            statuses="-",
+        )
+    elif method == "batches":
+        spec = training.BinarizedMLP(hidden=tuple(args.pair_hidden))
+        options = {"start": "ste"} if args.start == "ste" else {}
+        ens = training.fit_batches(
+            spec,
+            Xtr,
+            ytr,
+            args.pair_objective,
+            batches=args.batches,
+            combine=args.combine,
+            pairwise=True,
+            seed=args.seed,
+            time_limit=args.pair_time_limit,
+            threads=args.threads,
+            workers=args.workers,
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
+            **options,
+        )
+        statuses: dict[str, int] = {}
+        for member in ens.members:
+            for k, v in member.statuses.items():
+                statuses[k] = statuses.get(k, 0) + v
+        row.update(
+            test_accuracy=ens.accuracy(Xte, yte),
+            train_accuracy=ens.accuracy(Xtr, ytr),
+            solve_time=ens.solve_time,
+            gap=max((m.max_gap or 0.0) for m in ens.members),
+            nonzero=ens.nonzero_weights,
+            statuses=" ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+            + f"; validation {', '.join(f'{100 * v:.0f}%' for v in ens.validation)}",
+        )
+    else:  # ensemble, ensemble-ste
+        spec = training.BinarizedMLP(hidden=tuple(args.pair_hidden))
+        options = {"start": "ste"} if method == "ensemble-ste" else {}
         ens = training.fit_pairwise(
             spec,
             Xtr,
@@ -192,6 +255,7 @@ def measure(row, method, args, Xtr, ytr, Xte, yte) -> None:
             threads=args.threads,
             workers=args.workers,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
+            **options,
         )
         row.update(
             test_accuracy=ens.accuracy(Xte, yte),
