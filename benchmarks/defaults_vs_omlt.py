@@ -664,6 +664,11 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats", type=int, default=3, help=f"fastest of N for pipelines under {REPEAT_BELOW_SECONDS:g} s"
     )
     parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated substrings: run only the instances whose name holds one (e.g. 784,mnist)",
+    )
+    parser.add_argument(
         "--root-bounds",
         action="store_true",
         help="also print upper bounds at the root (LP, ideal cuts, objective bound, HiGHS' root node)",
@@ -689,6 +694,11 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     found, notes = instances(args.quick, args.deep)
+    if args.only:
+        wanted = [part for part in args.only.split(",") if part]
+        found = [instance for instance in found if any(part in instance.name for part in wanted)]
+        if not found:
+            parser.error(f"--only {args.only!r} matches no instance")
     print(
         f"pyomo-nn {pnn.__version__} (defaults) vs OMLT {version('omlt')} "
         "(ONNX reader + ReluBigMFormulation), "
