@@ -55,6 +55,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pyomo.environ as pyo
+from omlt_from_weights import omlt_definition
 from pyomo.contrib.solver.common.factory import SolverFactory as ContribSolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
@@ -68,8 +69,7 @@ from pyomo_nn.solvers.ideal_cuts import add_ideal_cuts
 try:
     from omlt import OmltBlock
     from omlt.io import load_onnx_neural_network
-    from omlt.neuralnet import NetworkDefinition, ReluBigMFormulation
-    from omlt.neuralnet.layer import DenseLayer, InputLayer
+    from omlt.neuralnet import ReluBigMFormulation
 except ImportError:  # pragma: no cover - depends on the environment
     sys.exit("this benchmark needs OMLT: pip install 'pyomo-nn[bench]' (or pip install omlt)")
 
@@ -350,9 +350,9 @@ def run_omlt(
         except Exception as error:  # OMLT's reader fails on some valid files (Flatten, ...)
             note = (
                 f"OMLT's ONNX reader failed ({type(error).__name__}: {error}); OMLT built from the "
-                "weights instead (pnn.load_onnx + DenseLayers, as build_and_solve_vs_omlt.py; timed as load)"
+                "weights instead (pnn.load_onnx + omlt_from_weights.omlt_definition; timed as load)"
             )
-            definition = definition_from_weights(pnn.load_onnx(instance.path), box)
+            definition = omlt_definition(pnn.load_onnx(instance.path), lower, upper)
     watch.seconds["bounds"] = 0.0  # inside build_formulation
     with watch.stage("build"):
         m = pyo.ConcreteModel()
@@ -379,26 +379,6 @@ def run_omlt(
         run.objective = finite(results.incumbent_objective)
         x = np.array([pyo.value(m.nn.inputs[i]) for i in range(lower.size)], dtype=np.float64)
     return run, x
-
-
-def definition_from_weights(network: pnn.Network, box: dict) -> NetworkDefinition:
-    """OMLT NetworkDefinition of a Dense/ReLU chain: DenseLayers, weights as [input, output]."""
-    definition = NetworkDefinition(scaled_input_bounds=box)
-    previous = InputLayer([network.input_size])
-    definition.add_layer(previous)
-    dense_layers = network.dense_layers
-    for k, dense in enumerate(dense_layers):
-        layer = DenseLayer(
-            [dense.in_features],
-            [dense.out_features],
-            np.asarray(dense.weight).T,
-            np.asarray(dense.bias),
-            activation="relu" if k < len(dense_layers) - 1 else "linear",
-        )
-        definition.add_layer(layer)
-        definition.add_edge(previous, layer)
-        previous = layer
-    return definition
 
 
 def count_binaries(model: pyo.ConcreteModel) -> int:
