@@ -64,8 +64,8 @@ def rounding_table(rows: list[dict[str, str]]) -> str:
 def bounds_table(bounds: list[dict[str, str]], ratios: list[dict[str, str]]) -> str:
     lines = [
         "| network | eps | zeroed | split hidden: alpha / lp / milp | cpu s: symbolic / alpha / lp"
-        " / milp | milp solves without proof | output width: symbolic / alpha / lp / milp"
-        " | LP/MILP width, largest over proved layers (per neuron) |",
+        " / milp | solves without any bound: lp / milp | output width: symbolic / alpha / lp / milp"
+        " | LP/MILP width, largest over layers where every MILP gave a bound (per neuron) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     runs: dict[tuple[str, str], dict[str, list[dict[str, str]]]] = defaultdict(lambda: defaultdict(list))
@@ -88,6 +88,7 @@ def bounds_table(bounds: list[dict[str, str]], ratios: list[dict[str, str]]) -> 
             return f"{float(methods[method][-1]['mean_width']):.3g}"
 
         unproved = sum(int(r["unproved"]) for r in methods["milp"])
+        lp_unproved = sum(int(r["unproved"]) for r in methods["lp"])
         solves = sum(2 * int(r["compared"]) for r in ratio_of[name, eps])
         proved = [r for r in ratio_of[name, eps] if r["milp_unproved"] == "0" and r["width_ratio"]]
         ratio = (
@@ -100,9 +101,33 @@ def bounds_table(bounds: list[dict[str, str]], ratios: list[dict[str, str]]) -> 
             f"| {name} | {eps} | {100 * float(methods['lp'][0]['zeroed_share']):.1f}% "
             f"| {split('alpha')} / {split('lp')} / {split('milp')} "
             f"| {cpu('symbolic')} / {cpu('alpha')} / {cpu('lp')} / {cpu('milp')} "
-            f"| {unproved} of {solves} "
+            f"| {lp_unproved} / {unproved} of {solves} "
             f"| {out('symbolic')} / {out('alpha')} / {out('lp')} / {out('milp')} | {ratio} |"
         )
+    return "\n".join(lines)
+
+
+def split_table(tagged: dict[str, list[dict[str, str]]]) -> str:
+    """Per layer: the nominal MILP budget (2^m split), MILP seconds, solves without a bound and
+    the LP/MILP width ratio, for each MILP budget."""
+    lines = [
+        "| network | MILP budget s | layer | split (lp) | nominal layer budget s | milp s (wall) "
+        "| solves without a bound | LP/MILP width (largest neuron) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for budget, rows in tagged.items():
+        for r in rows:
+            every = int(r["milp_unproved"]) >= 2 * int(r["compared"])
+            ratio = (
+                f"{float(r['width_ratio']):.3f} ({float(r['neuron_ratio_max']):.3f})"
+                if r["width_ratio"] and not every
+                else "-"
+            )
+            lines.append(
+                f"| {r['name']} eps {r['eps']} | {budget} | {r['layer']} | {r['split_lp']} "
+                f"| {float(r['milp_budget_share']):.1f} | {float(r['milp_seconds']):.1f} "
+                f"| {r['milp_unproved']} of {2 * int(r['compared'])} | {ratio} |"
+            )
     return "\n".join(lines)
 
 
@@ -111,6 +136,10 @@ def main(argv: list[str] | None = None) -> None:
     print(rounding_table(read("rounding.csv")))
     print("\n## bounds over [0, 1]^784\n")
     print(bounds_table(read("bounds.csv"), read("lp_vs_milp.csv")))
+    tagged = {b: read(f"lp_vs_milp_timelimit{b}.csv") for b in ("60", "240")}
+    if any(tagged.values()):
+        print("\n## MILP budget and its exponential split (200x5, eps 0.04)\n")
+        print(split_table(tagged))
 
 
 if __name__ == "__main__":
