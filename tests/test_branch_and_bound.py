@@ -285,3 +285,15 @@ def test_a_dask_cluster_gives_the_same_optimum(digits, monkeypatch):
     assert result.status == "optimal"
     assert result.rebounded_chunks == 0
     assert result.objective == pytest.approx(_milp_maximum(net, domain, weights), abs=1e-5)
+
+
+def test_a_threshold_within_the_margin_of_the_optimum_is_not_answered(digits):
+    """Just above the optimum (closer than BAB_PROOF_MARGIN): no input reaches it, but the
+    proof needs the margin; the search must run out of branches, not claim either answer."""
+    net, x0, label = digits
+    domain = pnn.LinfBall(x0, 0.1, 0.0, 1.0)
+    objective, weights = _runner_up_margin(net, x0, label)
+    optimum = _milp_maximum(net, domain, weights)
+    result = branch_and_bound(net, domain, objective, threshold=optimum + 5e-5, max_branches=500)
+    assert result.status in ("undecided", "branch_limit")
+    assert result.lower <= optimum + 1e-6 <= result.upper + 2e-6

@@ -24,7 +24,7 @@ from pyomo_nn.solvers.config import DEFAULT_TIME_LIMIT
 from pyomo_nn.tolerances import BAB_PROOF_MARGIN
 
 #: Statuses of a :class:`BranchAndBoundResult`.
-STATUSES = ("proved", "counterexample", "optimal", "time_limit", "branch_limit")
+STATUSES = ("proved", "counterexample", "optimal", "undecided", "time_limit", "branch_limit")
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,10 @@ class BranchAndBoundResult:
 
     ``status``: ``proved`` (with a threshold: no input reaches it), ``counterexample`` (an
     input reaches it, ``point``, confirmed on the source model by onnxruntime), ``optimal``
-    (no threshold: the gap closed), ``time_limit`` / ``branch_limit`` (stopped: the bounds
-    hold, ``point`` is the best input found). ``objective`` is the objective at ``point``.
+    (no threshold: the gap closed), ``undecided`` (the optimum lies within
+    :data:`~pyomo_nn.tolerances.BAB_PROOF_MARGIN` below the threshold: no input reaches it,
+    but not by the margin a proof needs), ``time_limit`` / ``branch_limit`` (stopped: the
+    bounds hold, ``point`` is the best input found). ``objective`` is the objective at ``point``.
     """
 
     status: str
@@ -137,6 +139,8 @@ def branch_and_bound(
         status = "counterexample"
     elif search.proved(0):
         status = "proved" if threshold is not None else "optimal"
+    elif 0 in state.undecided:
+        status = "undecided"
     elif max_branches is not None and state.branches >= max_branches and time.perf_counter() < deadline:
         status = "branch_limit"
     else:

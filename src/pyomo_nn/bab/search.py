@@ -57,15 +57,18 @@ class SearchState:
     branches: int = 0
     leaves: int = 0
     lost_chunks: int = 0
+    #: Problems whose exact minimum (a leaf's) lies between ``stop_below`` and ``prove_above``:
+    #: neither answer holds with its margin, so the search stops on them.
+    undecided: set[int] = field(default_factory=set)
     closed_by: dict[str, int] = field(default_factory=dict)
 
 
 class BranchAndBoundSearch:
     """Minimise problems ``0..P-1`` of ``bounder.chain`` over its box.
 
-    ``prove_above[p]``: a branch whose bound reaches it is closed (``-inf`` never closes
-    early: then the search optimises, pruning against the best point). ``stop_below[p]``:
-    a point with ``F_p <= stop_below[p]`` decides problem ``p`` (``-inf``: never).
+    ``prove_above[p]``: a branch whose bound reaches it is closed (``+inf``: no threshold,
+    the search optimises, pruning against the best point). ``stop_below[p]``: a point with
+    ``F_p <= stop_below[p]`` decides problem ``p`` (``-inf``: never).
     """
 
     def __init__(
@@ -103,21 +106,31 @@ class BranchAndBoundSearch:
 
     def proved(self, problem: int) -> bool:
         """No open branch left and the bound reached (optimisation: the gap closed)."""
-        return self._root_done and not np.any(self.pool.problems == problem) and not self.found(problem)
+        return (
+            self._root_done
+            and problem not in self.state.undecided
+            and not np.any(self.pool.problems == problem)
+            and not self.found(problem)
+        )
 
     def open_problems(self) -> np.ndarray:
         return np.array(
-            [p for p in range(self.problem_count) if not self.found(p) and not self.proved(p)], dtype=np.int64
+            [
+                p
+                for p in range(self.problem_count)
+                if not self.found(p) and not self.proved(p) and p not in self.state.undecided
+            ],
+            dtype=np.int64,
         )
 
     def _threshold(self, problems: np.ndarray) -> np.ndarray:
-        """Bound at which a branch of each problem closes: the proof threshold, or the best
-        point found minus the gap tolerance."""
+        """Bound at which a branch of each problem closes: the proof threshold when there is
+        one (never the incumbent then: a point between the two thresholds proves neither
+        answer), else the best point found minus the gap tolerance."""
         best = self.state.best[problems]
         pruning = best - np.maximum(ABSOLUTE_GAP, RELATIVE_GAP * np.abs(best))
-        return np.minimum(
-            np.where(np.isfinite(self.prove_above[problems]), self.prove_above[problems], np.inf), pruning
-        )
+        threshold = self.prove_above[problems]
+        return np.where(np.isfinite(threshold), threshold, pruning)
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self, deadline: float, max_branches: int | None = None) -> SearchState:
@@ -224,8 +237,13 @@ class BranchAndBoundSearch:
         if point is not None:
             self._candidates(np.array([problem]), point[None, None, :])
         lower = max(lower, float(parent_lower[index]))
-        if exact or lower >= self._threshold(np.array([problem]))[0]:
+        optimising = not np.isfinite(self.prove_above[problem])
+        if lower >= self._threshold(np.array([problem]))[0] or (exact and optimising):
             self.state.closed_by["leaf"] = self.state.closed_by.get("leaf", 0) + 1
+            return
+        if exact:  # its minimum is known and lies between the thresholds: no answer holds
+            if not self.found(problem):
+                self.state.undecided.add(problem)
             return
         branch = BranchBatch(
             parents.problems[index : index + 1],
