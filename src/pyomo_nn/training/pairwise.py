@@ -153,7 +153,9 @@ def fit_pairwise(
     receives a line per trained pair. A pair whose ``objective`` MIP finds no network in time is
     trained with ``accuracy`` first and, if that net fits all its samples, again with
     ``objective`` from it (each pair's ``Fit.objective`` says what it is). A pair that cannot be
-    trained raises the error of :func:`fit_mip`; no partial ensemble is returned.
+    trained raises the error of :func:`fit_mip`; no partial ensemble is returned. ``options``
+    go to every ``fit_mip``: ``start="ste"`` starts each pair's MIP from a gradient-trained net
+    of that pair (what reaches BeMi's accuracy with 40 MNIST images per class).
     ``workers > 1`` solves that many pairs at once in separate processes (give each solver one
     thread: ``threads=1``). ``executor``: any ``concurrent.futures.Executor`` instead, e.g. a
     Dask cluster's ``client.get_executor()`` (as for bound tightening); its workers must
