@@ -255,12 +255,13 @@ class BranchAndBoundSearch:
 
     # -- reporting -------------------------------------------------------------------------------
     def _update_lower(self) -> None:
-        """Each problem's bound: its lowest open branch, or its threshold once none is left."""
+        """Each problem's bound: its threshold once proved, else the lowest of its open
+        branches and its best point (a found or undecided problem keeps its best point)."""
         open_lower = self.pool.problem_lower(self.problem_count)
-        done = ~np.isfinite(open_lower)
+        proved = np.array([self.proved(p) for p in range(self.problem_count)], dtype=bool)
         closed_at = self._threshold(np.arange(self.problem_count))
         self.state.lower = np.where(
-            done, closed_at, np.maximum(self.state.lower, np.minimum(open_lower, self.state.best))
+            proved, closed_at, np.maximum(self.state.lower, np.minimum(open_lower, self.state.best))
         )
 
     def _progress(self, force: bool) -> None:
@@ -273,5 +274,5 @@ class BranchAndBoundSearch:
         self.log(
             f"{len(self.pool)} open branches, {self.state.branches} bounded, {self.state.leaves} leaves; "
             f"lowest bound {self.state.lower[worst]:.6g} (problem {worst}), "
-            f"best value {np.min(self.state.best):.6g}"
+            f"best value {np.min(self.state.best):.6g}; closed by {self.state.closed_by}"
         )
