@@ -2,8 +2,9 @@
 
     python benchmarks/thesis/run.py train       # the 28 networks -> benchmarks/thesis/nets/
     python benchmarks/thesis/run.py chapter2    # rounding and bounds -> benchmarks/thesis/results/
+    python benchmarks/thesis/run.py timelimit   # MILP budgets 60 s / 240 s on 200x5 at eps 0.04 (~30 min)
     python benchmarks/thesis/run.py summary     # the tables of docs/thesis.md from the CSVs
-    python benchmarks/thesis/run.py all         # train, chapter2, summary
+    python benchmarks/thesis/run.py all         # train, chapter2, timelimit, summary
 
 ``train`` keeps networks whose file matches ``nets/manifest.csv`` (so a second run is quick);
 ``--force`` retrains. Arguments after the step go to its script (``train.py --help``,
@@ -21,7 +22,31 @@ import chapter2
 import summary
 import train
 
-STEPS = {"train": train.main, "chapter2": chapter2.main, "summary": summary.main}
+
+def timelimit(argv: list[str]) -> None:
+    """The thesis' time-limit experiment (2.3.4) at our scale: 200x5, lambda 2e-4, L1 and L2,
+    eps 0.04, with MILP budgets of 60 s and 240 s split over the layers as 2^m."""
+    for budget, minutes in ((60, 12), (240, 20)):
+        chapter2.main(
+            [
+                "--skip-rounding",
+                "--bounds-shapes",
+                "200x5",
+                "--bounds-configs",
+                "l1-2e-04@0.04",
+                "l2-2e-04@0.04",
+                "--milp-budget",
+                str(budget),
+                "--budget-minutes",
+                str(minutes),
+                "--tag",
+                f"_timelimit{budget}",
+                *argv,
+            ]
+        )
+
+
+STEPS = {"train": train.main, "chapter2": chapter2.main, "timelimit": timelimit, "summary": summary.main}
 
 
 def main(argv: list[str]) -> None:
@@ -31,6 +56,7 @@ def main(argv: list[str]) -> None:
     if step == "all":
         train.main([])
         chapter2.main([])
+        timelimit([])
         summary.main([])
     else:
         STEPS[step](rest)
