@@ -200,3 +200,27 @@ def test_highs_never_proves_a_wrong_optimum_here(seed):
     reachable = -0.7361633  # reached and re-checked by seeds 0 and 1
     assert result.status == "optimal" and result.verified
     assert result.dual_bound >= reachable - 1e-6
+
+
+def _margin_model():
+    net = load_digits_network("64-32-32-10")
+    model = pyo.ConcreteModel()
+    model.nn = pnn.NetworkBlock(net, domain=pnn.LinfBall(digits_test_set()[0][0], 0.1, 0.0, 1.0))
+    model.objective = pyo.Objective(expr=model.nn.outputs[4] - model.nn.outputs[0], sense=pyo.maximize)
+    return model
+
+
+def test_a_solve_after_a_finished_solver_thread_works():
+    """HiGHS ties its scheduler to the thread that started it: a solve here, solves with
+    threads=1 on a thread pool (which restart the scheduler there), then a solve here again came
+    back with status 'Not Set' (the VNN-LIB MILP after fit_pairwise on a thread pool)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = pnn.solve(_margin_model())
+    with ThreadPoolExecutor(2) as pool:
+        runs = [pool.submit(lambda: pnn.solve(_margin_model(), threads=1)) for _ in range(4)]
+        in_threads = [run.result() for run in runs]
+    after = pnn.solve(_margin_model(), threads=1)
+    assert before.status == "optimal"
+    assert {r.status for r in in_threads} == {"optimal"} and after.status == "optimal"
+    assert after.objective == pytest.approx(in_threads[0].objective)

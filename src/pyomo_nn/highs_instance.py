@@ -29,6 +29,10 @@ _lock = threading.Lock()
 _banner_printed = False
 _active_runs = 0
 _scheduler_threads: int | None = None
+#: The thread whose run started the scheduler: HiGHS ties the scheduler to it, and a run in
+#: another thread after it has ended fails (status "Not Set"; seen after a thread pool of
+#: training MIPs), so a scheduler whose thread is gone is restarted before the next run.
+_scheduler_thread: threading.Thread | None = None
 
 
 def new_highs() -> highspy.Highs:
@@ -47,8 +51,15 @@ def new_highs() -> highspy.Highs:
 @contextmanager
 def scheduler_for(threads: int | None) -> Iterator[None]:
     """Around one HiGHS run: make the process's scheduler match ``threads`` (None: any)."""
-    global _active_runs, _scheduler_threads
+    global _active_runs, _scheduler_threads, _scheduler_thread
     with _lock:
+        orphaned = _scheduler_thread is not None and not _scheduler_thread.is_alive()
+        if orphaned and not _active_runs:
+            highspy.Highs.resetGlobalScheduler(True)
+            _scheduler_threads = None
+            _scheduler_thread = None
+        if _scheduler_thread is None:
+            _scheduler_thread = threading.current_thread()
         if threads is not None and threads != _scheduler_threads:
             if _active_runs:
                 raise SolverConfigError(
@@ -58,6 +69,7 @@ def scheduler_for(threads: int | None) -> Iterator[None]:
                 )
             highspy.Highs.resetGlobalScheduler(True)
             _scheduler_threads = threads
+            _scheduler_thread = threading.current_thread()
         _active_runs += 1
     try:
         yield
