@@ -4,11 +4,13 @@
     python benchmarks/thesis/run.py chapter2    # rounding and bounds -> benchmarks/thesis/results/
     python benchmarks/thesis/run.py timelimit   # MILP budgets 60 s / 240 s on 200x5 at eps 0.04 (~30 min)
     python benchmarks/thesis/run.py summary     # the tables of docs/thesis.md from the CSVs
-    python benchmarks/thesis/run.py all         # train, chapter2, timelimit, summary
+    python benchmarks/thesis/run.py chapter4    # maxdiff, mineps and their figures (hours; see chapter4.py)
+    python benchmarks/thesis/run.py all         # train, chapter2, timelimit, chapter4, summary
 
 ``train`` keeps networks whose file matches ``nets/manifest.csv`` (so a second run is quick);
 ``--force`` retrains. Arguments after the step go to its script (``train.py --help``,
-``chapter2.py --help``). Needs the ``train`` extra (torch): ``pip install -e ".[train]"``.
+``chapter2.py --help``; ``chapter4 maxdiff --help``). Needs the ``train`` extra (torch):
+``pip install -e ".[train]"``; the chapter-4 figures need the ``plots`` extra (matplotlib).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import chapter2
+import chapter4
 import summary
 import train
 
@@ -46,7 +49,19 @@ def timelimit(argv: list[str]) -> None:
         )
 
 
-STEPS = {"train": train.main, "chapter2": chapter2.main, "timelimit": timelimit, "summary": summary.main}
+def chapter4_step(argv: list[str]) -> None:
+    """The thesis' chapter 4: ``chapter4.py all`` (every pair and class, 40 pruning levels x 10
+    digits), or one of its parts: ``run.py chapter4 maxdiff --pairs 800x2:200x5 ...``."""
+    chapter4.main(argv if argv and argv[0] in ("maxdiff", "mineps", "figures", "all") else ["all", *argv])
+
+
+STEPS = {
+    "train": train.main,
+    "chapter2": chapter2.main,
+    "timelimit": timelimit,
+    "chapter4": chapter4_step,
+    "summary": summary.main,
+}
 
 
 def main(argv: list[str]) -> None:
@@ -57,6 +72,7 @@ def main(argv: list[str]) -> None:
         train.main([])
         chapter2.main([])
         timelimit([])
+        chapter4_step([])
         summary.main([])
     else:
         STEPS[step](rest)
