@@ -111,8 +111,7 @@ def _bounder(net, x0, eps, rows):
     lower, upper = np.clip(x0 - eps, 0, 1), np.clip(x0 + eps, 0, 1)
     bounds = pnn.compute_bounds(net, pnn.Box(lower, upper), method="symbolic")
     chain = relu_chain(net, rows, np.zeros(rows.shape[:2]))
-    hidden = len(chain.weights)
-    return BatchBounder(chain, lower, upper, list(bounds.lower[:hidden]), list(bounds.upper[:hidden]))
+    return BatchBounder.from_bounds(chain, lower, upper, bounds)
 
 
 def test_gradients_match_finite_differences(digits):

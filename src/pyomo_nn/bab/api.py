@@ -117,9 +117,7 @@ def branch_and_bound(
     sign = -1.0 if sense == "maximize" else 1.0
     chain = relu_chain(network, sign * objective.coefficients[None], sign * objective.offset[None])
     bounds = _root_bounds(network, domain, lower, upper, bounds, limit)
-    hidden = len(chain.weights)
-    pre_lower, pre_upper = list(bounds.lower[:hidden]), list(bounds.upper[:hidden])
-    bounder = BatchBounder(chain, lower, upper, pre_lower, pre_upper)
+    bounder = BatchBounder.from_bounds(chain, lower, upper, bounds)
     if threshold is None:
         prove_above, stop_below = np.array([np.inf]), np.array([-np.inf])
     else:
@@ -129,7 +127,7 @@ def branch_and_bound(
         bounder,
         prove_above,
         stop_below,
-        leaf_solver=MilpLeaves(bounder, pre_lower, pre_upper, leaf_solver),
+        leaf_solver=MilpLeaves(bounder, leaf_solver),
         executor=executor,
         log=log,
     )
@@ -152,8 +150,6 @@ def branch_and_bound(
         status = "time_limit"
     best = np.inf if value is None else sign * value
     internal_lower = min(float(state.lower[0]), best)
-    if status == "optimal":
-        internal_lower = float(state.lower[0])
     low, high = (internal_lower, best) if sign > 0 else (-best, -internal_lower)
     return BranchAndBoundResult(
         status=status,

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyomo_nn.bab.chain import ReluChain
+from pyomo_nn.bounds import Bounds
 from pyomo_nn.tolerances import SYMBOLIC_ROUNDING
 
 #: Adam step sizes for the slopes (in [0, 1]) and the multipliers (>= 0; they live on the
@@ -85,6 +86,8 @@ class BatchBounder:
         pre_upper: list[np.ndarray],
     ) -> None:
         self.chain = chain
+        self.pre_lower = pre_lower
+        self.pre_upper = pre_upper
         self.input_lower = np.asarray(input_lower, dtype=np.float64)
         self.input_upper = np.asarray(input_upper, dtype=np.float64)
         self.input_magnitude = np.maximum(np.abs(self.input_lower), np.abs(self.input_upper))
@@ -103,6 +106,15 @@ class BatchBounder:
             self.offsets.append(self.offsets[-1] + split.size)
         self.widest = max([self.input_lower.size, *chain.widths])
         self.single = _SinglePrecision(self)
+
+    @classmethod
+    def from_bounds(
+        cls, chain: ReluChain, input_lower: np.ndarray, input_upper: np.ndarray, bounds: Bounds
+    ) -> BatchBounder:
+        """The bounder of ``chain`` from a network's :class:`~pyomo_nn.Bounds` (its first
+        affine layers are the chain's hidden layers; later ones, output or rows, are unused)."""
+        hidden = len(chain.weights)
+        return cls(chain, input_lower, input_upper, list(bounds.lower[:hidden]), list(bounds.upper[:hidden]))
 
     @property
     def split_count(self) -> int:

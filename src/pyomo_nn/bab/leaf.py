@@ -28,12 +28,8 @@ from pyomo_nn.tolerances import LP_BOUND_ABS, LP_BOUND_REL
 class MilpLeaves:
     """Solves leaves of ``bounder``'s problems with ``solver`` (a Pyomo solver name)."""
 
-    def __init__(
-        self, bounder: BatchBounder, pre_lower: list[np.ndarray], pre_upper: list[np.ndarray], solver: str
-    ):
+    def __init__(self, bounder: BatchBounder, solver: str) -> None:
         self.bounder = bounder
-        self.pre_lower = pre_lower
-        self.pre_upper = pre_upper
         self.solver = solver
 
     def __call__(
@@ -68,7 +64,7 @@ class MilpLeaves:
         lowers, uppers = [], []
         previous = INPUT
         for k, (weight, bias) in enumerate(zip(chain.weights, chain.biases, strict=True)):
-            lower, upper = self.pre_lower[k].copy(), self.pre_upper[k].copy()
+            lower, upper = bounder.pre_lower[k].copy(), bounder.pre_upper[k].copy()
             phases = splits[bounder.offsets[k] : bounder.offsets[k + 1]]
             columns = bounder.unstable[k]
             lower[columns[phases > 0]] = 0.0

@@ -534,20 +534,12 @@ def property_search(
         [np.concatenate([-d.rhs, np.repeat(-d.rhs[-1:], widest - d.num_rows)]) for d in disjuncts]
     )
     chain = relu_chain(network, rows, offsets)
-    hidden = len(chain.weights)
-    first = disjuncts[0]
-    bounder = BatchBounder(
-        chain,
-        first.input_lower,
-        first.input_upper,
-        list(extended.lower[:hidden]),
-        list(extended.upper[:hidden]),
-    )
+    bounder = BatchBounder.from_bounds(chain, disjuncts[0].input_lower, disjuncts[0].input_upper, extended)
     return BranchAndBoundSearch(
         bounder,
         np.full(len(disjuncts), VNNLIB_BOUND_MARGIN),
         np.zeros(len(disjuncts)),
-        leaf_solver=MilpLeaves(bounder, list(extended.lower[:hidden]), list(extended.upper[:hidden]), solver),
+        leaf_solver=MilpLeaves(bounder, solver),
         log=log,
     )
 
