@@ -4,7 +4,6 @@ a majority vote or by picking the one most accurate on the training samples outs
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -12,22 +11,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyomo_nn.errors import InvalidArgumentError, TrainingDataError
-from pyomo_nn.training.export import one_hot_argmax, run_steps, side_by_side, write_onnx
+from pyomo_nn.training.classifier import StepsClassifier
+from pyomo_nn.training.export import one_hot_argmax, side_by_side
 from pyomo_nn.training.fit import Fit, fit_mip
 from pyomo_nn.training.pairwise import PairwiseEnsemble, check_parallel, fit_pairwise, run_jobs
-from pyomo_nn.training.spec import BinarizedMLP, check_features, check_labels, classification_accuracy
+from pyomo_nn.training.spec import BinarizedMLP, check_features, check_labels
 
 COMBINES = ("vote", "best")
 
 
 @dataclass
-class BatchEnsemble:
+class BatchEnsemble(StepsClassifier):
     """One network per batch (a :class:`Fit`, or a :class:`PairwiseEnsemble` with
     ``pairwise=True``). ``batches``: the training rows of each; ``validation``: each member's
     accuracy on the training samples outside its batch (on its own batch when there is one
     batch). ``combine="vote"``: each member votes for its predicted class, the most votes win
     (the first class on ties); ``"best"``: the member of highest ``validation`` (the first on
-    ties) predicts alone."""
+    ties) predicts alone. ``scores``: the votes per class, or the best member's output."""
 
     classes: np.ndarray
     members: list
@@ -66,20 +66,6 @@ class BatchEnsemble:
             for m in self.members
         ]
         return [*side_by_side(votes), ("affine", np.hstack([np.eye(n)] * len(self.members)), np.zeros(n))]
-
-    def scores(self, X: object) -> np.ndarray:
-        """Votes per class (``"vote"``) or the best member's output, one row per sample."""
-        return run_steps(self.steps(), check_features(X, self.n_inputs))
-
-    def predict(self, X: object) -> np.ndarray:
-        return self.classes[np.argmax(self.scores(X), axis=1)]
-
-    def accuracy(self, X: object, y: object) -> float:
-        return classification_accuracy(self.predict, check_features(X, self.n_inputs), y)
-
-    def to_onnx(self, path: str | os.PathLike[str]) -> None:
-        """One ONNX model whose output's argmax is the class index."""
-        write_onnx(self.steps(), path)
 
 
 def split_batches(labels: np.ndarray, batches: int, seed: int) -> list[np.ndarray]:

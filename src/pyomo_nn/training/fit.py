@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -16,9 +15,10 @@ from pyomo_nn.errors import (
     TrainingInfeasibleError,
 )
 from pyomo_nn.solvers import solve
-from pyomo_nn.training.export import binary_steps, write_onnx
+from pyomo_nn.training.classifier import StepsClassifier
+from pyomo_nn.training.export import binary_steps
 from pyomo_nn.training.mip import OBJECTIVES, build, second_stage, set_start
-from pyomo_nn.training.spec import BinarizedMLP, check_features, check_labels, classification_accuracy
+from pyomo_nn.training.spec import BinarizedMLP, check_features, check_labels
 from pyomo_nn.training.ste import ste_layers
 
 
@@ -36,7 +36,7 @@ def forward_scores(
 
 
 @dataclass
-class Fit:
+class Fit(StepsClassifier):
     """A network trained by :func:`fit_mip`. ``status``: the (last) solve's status
     (``optimal`` or ``time_limit``: an incumbent that fits the constraints, maybe not the best);
     ``gap`` its relative gap; ``layers``: the integer ``(W, b)`` of each layer; ``classes``:
@@ -71,14 +71,6 @@ class Fit:
         the data's grid, and what the ONNX file computes)."""
         return forward_scores(self.spec, self.export_layers(), check_features(X, self.n_inputs))
 
-    def predict(self, X: object) -> np.ndarray:
-        """Predicted class labels (argmax of the scores, the first on ties)."""
-        return self.classes[np.argmax(self.scores(X), axis=1)]
-
-    def accuracy(self, X: object, y: object) -> float:
-        """Fraction of the samples classified right."""
-        return classification_accuracy(self.predict, check_features(X, self.n_inputs), y)
-
     def export_layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The layers as exported: each hidden bias shifted by half its margin."""
         shifts = [0.5 * m for m in self.margins] + [0.0]
@@ -87,11 +79,6 @@ class Fit:
     def steps(self) -> list:
         """The exported op sequence (pyomo_nn.training.export)."""
         return binary_steps(self.spec, self.export_layers())
-
-    def to_onnx(self, path: str | os.PathLike[str]) -> None:
-        """Write the network to an ONNX file with standard operators (Gemm, Sign, Add, Mul);
-        the argmax of its output is the class index (``classes[argmax]`` the label)."""
-        write_onnx(self.steps(), path)
 
     def __str__(self) -> str:
         gap = "-" if self.gap is None else f"{100 * self.gap:.3g}%"
@@ -149,9 +136,7 @@ def fit_mip(
     build_time = time.perf_counter() - began
     if isinstance(start, str):
         if start != "ste":
-            raise InvalidArgumentError(
-                f"start={start!r}: 'ste', a Fit, or one (W, b) per layer"
-            )
+            raise InvalidArgumentError(f"start={start!r}: 'ste', a Fit, or one (W, b) per layer")
         start, _ = ste_layers(spec, X, labels, len(known), seed=ste_seed, margins=tm.margins)
     if start is not None or objective == "accuracy":
         initial = start.layers if isinstance(start, Fit) else start

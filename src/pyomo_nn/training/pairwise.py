@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
@@ -13,16 +12,17 @@ from scipy.linalg import block_diag
 
 from pyomo_nn.bounds.executors import LocalProcessPool
 from pyomo_nn.errors import InvalidArgumentError, NoTrainedNetworkError, TrainingDataError
-from pyomo_nn.training.export import run_steps, write_onnx
+from pyomo_nn.training.classifier import StepsClassifier
 from pyomo_nn.training.fit import Fit, fit_mip
-from pyomo_nn.training.spec import BinarizedMLP, check_features, check_labels, classification_accuracy
+from pyomo_nn.training.spec import BinarizedMLP, check_features, check_labels
 
 
 @dataclass
-class PairwiseEnsemble:
+class PairwiseEnsemble(StepsClassifier):
     """One :class:`Fit` per pair of classes ``(a, b)``, ``a`` before ``b`` in ``classes``; each
     votes for ``a`` when its score for ``a`` is >= its score for ``b``, else for ``b``. The
-    predicted class has the most votes (the first class on ties)."""
+    predicted class has the most votes (the first class on ties); ``scores`` are the votes
+    per class."""
 
     spec: BinarizedMLP
     classes: np.ndarray
@@ -76,20 +76,6 @@ class PairwiseEnsemble:
             c[bb] += 1.0
         steps.append(("affine", A, c))
         return steps
-
-    def votes(self, X: object) -> np.ndarray:
-        """Votes per class, one row per sample."""
-        return run_steps(self.steps(), check_features(X, self.n_inputs))
-
-    def predict(self, X: object) -> np.ndarray:
-        return self.classes[np.argmax(self.votes(X), axis=1)]
-
-    def accuracy(self, X: object, y: object) -> float:
-        return classification_accuracy(self.predict, check_features(X, self.n_inputs), y)
-
-    def to_onnx(self, path: str | os.PathLike[str]) -> None:
-        """One ONNX model whose output is the votes per class (argmax: the class index)."""
-        write_onnx(self.steps(), path)
 
     def __str__(self) -> str:
         statuses = ", ".join(f"{v} {k}" for k, v in sorted(self.statuses.items()))
