@@ -22,8 +22,9 @@ def intercept_scores(
     """Score per free split neuron (batch, m); fixed neurons score ``-inf``.
 
     For the bound's row ``rows[b]`` of branch ``b``: a neuron on its upper line costs the
-    bound ``|lambda| * t`` (its intercept ``t = -u l / (u - l)``); one on its lower line costs
-    at most ``lambda * min(-l, u) / 2`` (the gap to the nearer half of its triangle)."""
+    bound ``|lambda| * t`` (its intercept ``t = -u l / (u - l)``); one on its lower line is
+    scored ``lambda * t / 2``, half that (a proxy: what splitting it gains depends on where
+    its pre-activation ends up)."""
     lam = coefficients[np.arange(splits.shape[0]), rows]
     intercepts = np.concatenate(bounder.intercepts or [np.zeros(0)])
     scores = np.where(lam < 0, -lam * intercepts, lam * intercepts / 2)
