@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pyomo_nn.bab.bounding import BatchBounder
+from pyomo_nn.bab.bounding import REFINE_BOUNDS, BatchBounder
 from pyomo_nn.bab.chain import relu_chain
 from pyomo_nn.bab.leaf import MilpLeaves
 from pyomo_nn.bab.objective import LinearOutputs
@@ -79,6 +79,7 @@ def branch_and_bound(
     leaf_solver: str = "highs",
     bounds: Bounds | None = None,
     max_branches: int | None = None,
+    refine_bounds: bool = REFINE_BOUNDS,
     log: Callable[[str], None] | None = None,
 ) -> BranchAndBoundResult:
     """Maximise (or minimise) ``objective`` over ``domain``; with ``threshold``, stop at the
@@ -88,7 +89,9 @@ def branch_and_bound(
     (``c @ y + d``). ``bounds`` (default: ``compute_bounds(network, domain)``) are the root's
     pre-activation bounds. ``executor`` bounds batches of branches in parallel (None: this
     process); ``leaf_solver`` (any Pyomo solver) solves branches with every split neuron
-    fixed; ``log`` gets a progress line every few seconds.
+    fixed; ``refine_bounds``: each branch refines its intermediate bounds after a split
+    (:meth:`~pyomo_nn.bab.bounding.BatchBounder.refine`); ``log`` gets a progress line every
+    few seconds.
     """
     if sense not in ("maximize", "minimize"):
         raise InvalidArgumentError(f"sense must be 'maximize' or 'minimize', got {sense!r}")
@@ -117,7 +120,7 @@ def branch_and_bound(
     sign = -1.0 if sense == "maximize" else 1.0
     chain = relu_chain(network, sign * objective.coefficients[None], sign * objective.offset[None])
     bounds = _root_bounds(network, domain, lower, upper, bounds, limit)
-    bounder = BatchBounder.from_bounds(chain, lower, upper, bounds)
+    bounder = BatchBounder.from_bounds(chain, lower, upper, bounds, refine=refine_bounds)
     if threshold is None:
         prove_above, stop_below = np.array([np.inf]), np.array([-np.inf])
     else:

@@ -18,8 +18,13 @@ bound's exact (sub)gradient, computed in one forward pass from the minimising in
 ``d bound / d beta = - s z_hat`` and ``d bound / d alpha = lambda z_hat`` where ``z_hat`` are the
 pre-activations of the relaxed solution. The best bound of all iterates is kept.
 
-Intermediate bounds are the root's (valid on every branch, which is a subset of the root);
-a split neuron's own bound is clipped at zero by its phase.
+Intermediate bounds are the root's (valid on every branch, which is a subset of the root),
+a split neuron's own bound clipped at zero by its phase; or, with ``refine``, each branch
+carries its own bounds of the split neurons (:meth:`BatchBounder.refine`: after a split in
+layer ``k``, the unstable neurons of the layers after ``k`` are bounded again by
+back-substitution through the branch's phases, which makes fixed ReLUs exact lines). A free
+neuron the refined bounds prove stable becomes an implied split; a branch whose bounds cross
+(``lower > upper``) is empty and gets the bound ``+inf``.
 
 All arrays carry a leading batch axis (branches) and a row axis; parameters live on the
 root's split neurons only (``m`` of them, layer after layer).
@@ -48,15 +53,59 @@ ADAM_BETAS = (0.9, 0.999)
 ADAM_EPSILON = 1e-8
 
 
+#: Whether branches refine their intermediate bounds by default (:meth:`BatchBounder.refine`).
+REFINE_BOUNDS = False
+
+#: Branches whose intermediate bounds are refined in one back-substitution (each holds
+#: ``2 x unstable x width`` coefficients: 32 branches of mnist 256x6 take about 35 MB).
+REFINE_CHUNK = 32
+
+
 @dataclass
 class BranchBatch:
     """Branches to bound: ``problems`` (batch,) picks each branch's objective rows;
-    ``splits`` (batch, m) in {-1, 0, +1}; ``alpha``/``beta`` (batch, rows, m) warm starts."""
+    ``splits`` (batch, m) in {-1, 0, +1}; ``alpha``/``beta`` (batch, rows, m) warm starts;
+    ``lower``/``upper`` (batch, m) the branch's own pre-activation bounds of the split
+    neurons (None: the root's), valid on the branch."""
 
     problems: np.ndarray
     splits: np.ndarray
     alpha: np.ndarray
     beta: np.ndarray
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
+
+    def subset(self, indices: np.ndarray | slice) -> BranchBatch:
+        """Branches ``indices`` (an index array or a slice), every field taken along."""
+        bounds = (None, None) if self.lower is None else (self.lower[indices], self.upper[indices])
+        return BranchBatch(
+            self.problems[indices], self.splits[indices], self.alpha[indices], self.beta[indices], *bounds
+        )
+
+
+def upper_lines(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slope and intercept of the ReLU's upper line ``u (z - l) / (u - l)`` over ``[l, u]``
+    (elementwise); a stable neuron gets its exact line (slope 1 or 0, intercept 0)."""
+    unstable = (lower < 0) & (upper > 0)
+    width = np.where(unstable, upper - lower, 1.0)
+    slopes = np.where(unstable, upper / width, (lower >= 0).astype(lower.dtype))
+    intercepts = np.where(unstable, -upper * lower / width, 0.0)
+    return slopes, intercepts
+
+
+def clip_by_phases(lower: np.ndarray, upper: np.ndarray, splits: np.ndarray) -> None:
+    """Clip bounds at zero by the phases in place: ``z >= 0`` when active, ``z <= 0`` when not."""
+    np.maximum(lower, 0.0, out=lower, where=splits > 0)
+    np.minimum(upper, 0.0, out=upper, where=splits < 0)
+
+
+def outward_float32(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds stored in float32 (half the memory of a pool of branches), rounded outward so
+    that they still hold."""
+    low, high = lower.astype(np.float32), upper.astype(np.float32)
+    low = np.where(low > lower, np.nextafter(low, np.float32(-np.inf)), low)
+    high = np.where(high < upper, np.nextafter(high, np.float32(np.inf)), high)
+    return low, high
 
 
 @dataclass
@@ -84,8 +133,12 @@ class BatchBounder:
         input_upper: np.ndarray,
         pre_lower: list[np.ndarray],
         pre_upper: list[np.ndarray],
+        *,
+        refine: bool = REFINE_BOUNDS,
     ) -> None:
         self.chain = chain
+        #: Whether branches carry their own intermediate bounds (:meth:`refine`).
+        self.refine_bounds = refine
         self.pre_lower = pre_lower
         self.pre_upper = pre_upper
         self.input_lower = np.asarray(input_lower, dtype=np.float64)
@@ -109,12 +162,19 @@ class BatchBounder:
 
     @classmethod
     def from_bounds(
-        cls, chain: ReluChain, input_lower: np.ndarray, input_upper: np.ndarray, bounds: Bounds
+        cls,
+        chain: ReluChain,
+        input_lower: np.ndarray,
+        input_upper: np.ndarray,
+        bounds: Bounds,
+        *,
+        refine: bool = REFINE_BOUNDS,
     ) -> BatchBounder:
         """The bounder of ``chain`` from a network's :class:`~pyomo_nn.Bounds` (its first
         affine layers are the chain's hidden layers; later ones, output or rows, are unused)."""
         hidden = len(chain.weights)
-        return cls(chain, input_lower, input_upper, list(bounds.lower[:hidden]), list(bounds.upper[:hidden]))
+        lower, upper = list(bounds.lower[:hidden]), list(bounds.upper[:hidden])
+        return cls(chain, input_lower, input_upper, lower, upper, refine=refine)
 
     @property
     def split_count(self) -> int:
@@ -131,37 +191,63 @@ class BatchBounder:
 
     # -- one evaluation -----------------------------------------------------------------------
     def _backward(self, batch: BranchBatch, alpha: np.ndarray, beta: np.ndarray, keep: bool, arrays=None):
-        """(bound, minimising corner, saved per-layer values for the gradient or None);
-        ``arrays`` is this bounder (float64: a valid bound) or its :class:`_SinglePrecision`
-        copy (float32: twice as fast, for the optimisation steps only)."""
+        """(bound, minimising corner, saved per-layer values for the gradient or None, input
+        coefficients) of the objective rows; ``arrays`` is this bounder (float64: a valid
+        bound) or its :class:`_SinglePrecision` copy (float32: twice as fast, for the
+        optimisation steps only)."""
         a = self if arrays is None else arrays
+        lam = a.chain.rows[batch.problems].copy()
+        constant = a.chain.offsets[batch.problems].copy()
+        lines = self._lines(batch, a)
+        signs = batch.splits[:, None, :]
+        return self._substitute(lam, constant, len(a.chain.weights), signs, alpha, beta, lines, keep, a)
+
+    def _lines(self, batch: BranchBatch, arrays) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per hidden layer, the upper lines (slopes, intercepts) of its split neurons: the
+        root's (n_k,) or, when the batch carries its own bounds, per branch (batch, 1, n_k)."""
+        if batch.lower is None:
+            return list(zip(arrays.upper_slopes, arrays.intercepts, strict=True))
+        dtype = arrays.input_lower.dtype
+        slopes, intercepts = upper_lines(batch.lower.astype(np.float64), batch.upper.astype(np.float64))
+        return self._per_layer(slopes.astype(dtype), intercepts.astype(dtype), len(self.unstable))
+
+    def _per_layer(self, slopes: np.ndarray, intercepts: np.ndarray, layers: int) -> list:
+        """(batch, m) slopes and intercepts cut into layers ``0..layers-1``, as (batch, 1, n_k)."""
+        cuts = [slice(self.offsets[k], self.offsets[k + 1]) for k in range(layers)]
+        return [(slopes[:, None, cut], intercepts[:, None, cut]) for cut in cuts]
+
+    def _substitute(self, lam, constant, top, all_signs, alpha, beta, lines, keep, a):
+        """Back-substitution of rows ``lam`` (batch, rows, width of layer ``top - 1``) on the
+        outputs of hidden layer ``top - 1`` plus ``constant``, down to the input box: the
+        ``_backward`` result for these rows. ``beta`` None: no split multipliers."""
         chain = a.chain
-        lam = chain.rows[batch.problems].copy()
-        constant = chain.offsets[batch.problems].copy()
         magnitude = np.abs(constant)
         saved = []
-        for k in range(len(chain.weights) - 1, -1, -1):
+        for k in range(top - 1, -1, -1):
             part = slice(self.offsets[k], self.offsets[k + 1])
             columns = self.unstable[k]
-            signs = batch.splits[:, None, part]
+            signs = all_signs[..., part]
+            line_slopes, intercepts = lines[k]
             free = signs == 0
             on_split = lam[..., columns]
             positive = on_split >= 0
             slopes = np.where(
                 signs > 0,
                 1.0,
-                np.where(signs < 0, 0.0, np.where(positive, alpha[..., part], self.upper_slopes[k])),
+                np.where(signs < 0, 0.0, np.where(positive, alpha[..., part], line_slopes)),
             )
             upper_line = free & ~positive
-            intercept_terms = np.where(upper_line, on_split * a.intercepts[k], 0.0)
+            intercept_terms = np.where(upper_line, on_split * intercepts, 0.0)
             constant += intercept_terms.sum(axis=-1)
             magnitude += np.abs(intercept_terms).sum(axis=-1)
             coefficients = lam * a.base_slopes[k]
-            coefficients[..., columns] = on_split * slopes - beta[..., part] * signs
+            coefficients[..., columns] = on_split * slopes
+            if beta is not None:
+                coefficients[..., columns] -= beta[..., part] * signs
             constant += coefficients @ chain.biases[k]
             magnitude += np.abs(coefficients) @ np.abs(chain.biases[k])
             if keep:
-                saved.append((k, on_split, slopes, positive, upper_line, signs))
+                saved.append((k, on_split, slopes, positive, upper_line, signs, intercepts))
             lam = coefficients @ chain.weights[k]
         corner = np.where(lam > 0, a.input_lower, a.input_upper)
         value = constant + np.einsum("brn,brn->br", lam, corner)
@@ -176,7 +262,7 @@ class BatchBounder:
         grad_alpha = np.zeros((*corner.shape[:2], self.split_count), dtype=corner.dtype)
         grad_beta = np.zeros_like(grad_alpha)
         h = corner
-        for k, on_split, slopes, positive, upper_line, signs in reversed(saved):
+        for k, on_split, slopes, positive, upper_line, signs, intercepts in reversed(saved):
             part = slice(self.offsets[k], self.offsets[k + 1])
             columns = self.unstable[k]
             z = h @ chain.weights[k].T + chain.biases[k]
@@ -184,8 +270,79 @@ class BatchBounder:
             grad_alpha[..., part] = np.where((signs == 0) & positive, on_split * z_split, 0.0)
             grad_beta[..., part] = -signs * z_split
             h = z * a.base_slopes[k]
-            h[..., columns] = slopes * z_split + np.where(upper_line, a.intercepts[k], 0.0)
+            h[..., columns] = slopes * z_split + np.where(upper_line, intercepts, 0.0)
         return grad_alpha, grad_beta
+
+    # -- per-branch intermediate bounds ----------------------------------------------------------
+    def root_split_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The root's pre-activation bounds of the split neurons, (m,) each."""
+        lower = [low[columns] for low, columns in zip(self.pre_lower, self.unstable, strict=True)]
+        upper = [up[columns] for up, columns in zip(self.pre_upper, self.unstable, strict=True)]
+        return np.concatenate(lower or [np.zeros(0)]), np.concatenate(upper or [np.zeros(0)])
+
+    def with_root_bounds(self, batch: BranchBatch) -> BranchBatch:
+        """``batch`` carrying the root's bounds (clipped by its phases) as its own."""
+        root_lower, root_upper = self.root_split_bounds()
+        size = batch.splits.shape[0]
+        lower, upper = np.tile(root_lower, (size, 1)), np.tile(root_upper, (size, 1))
+        clip_by_phases(lower, upper, batch.splits)
+        lower, upper = outward_float32(lower, upper)
+        return BranchBatch(batch.problems, batch.splits, batch.alpha, batch.beta, lower, upper)
+
+    def layer_of(self, neurons: np.ndarray) -> np.ndarray:
+        """The hidden layer of each split neuron (indices into the ``m`` split neurons)."""
+        return np.searchsorted(self.offsets, neurons, side="right") - 1
+
+    def refine(self, batch: BranchBatch, first_layer: np.ndarray) -> BranchBatch:
+        """``batch`` with its intermediate bounds refined on every layer after ``first_layer``
+        (batch,) (the shallowest layer whose phases changed since the bounds were computed):
+        each layer's unstable neurons are bounded by back-substitution through the branch's
+        phases and bounds (lower lines by CROWN's adaptive slope, no multipliers) and
+        intersected with the bounds held, so refining never loosens a bound. A free neuron
+        proved stable joins the splits. Float64 with outward rounding, stored in float32."""
+        if batch.lower is None:
+            batch = self.with_root_bounds(batch)
+        lower, upper = batch.lower.astype(np.float64), batch.upper.astype(np.float64)
+        splits = batch.splits.copy()
+        for k in range(1, len(self.unstable)):
+            part = slice(self.offsets[k], self.offsets[k + 1])
+            chosen = np.flatnonzero(first_layer < k)
+            for start in range(0, chosen.size, REFINE_CHUNK):
+                rows = chosen[start : start + REFINE_CHUNK]
+                low, high = self._layer_bounds(k, splits[rows], lower[rows], upper[rows])
+                lower[rows, part] = np.maximum(lower[rows, part], low)
+                upper[rows, part] = np.minimum(upper[rows, part], high)
+            _imply_phases(lower[:, part], upper[:, part], splits[:, part])
+        lower, upper = outward_float32(lower, upper)
+        return BranchBatch(batch.problems, splits, batch.alpha, batch.beta, lower, upper)
+
+    def _layer_bounds(
+        self, k: int, splits: np.ndarray, lower: np.ndarray, upper: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Valid lower and upper bounds (branches, n_k) of the split neurons of layer ``k`` on
+        branches with ``splits`` and bounds ``lower``/``upper`` of the layers before it (the
+        fixed neurons too: their bounds may contradict their phase, an empty branch)."""
+        columns = self.unstable[k]
+        weight, bias = self.chain.weights[k][columns], self.chain.biases[k][columns]
+        size, count = splits.shape[0], columns.size
+        lam = np.broadcast_to(np.concatenate([weight, -weight]), (size, 2 * count, weight.shape[1])).copy()
+        constant = np.broadcast_to(np.concatenate([bias, -bias]), (size, 2 * count)).copy()
+        lines = self._per_layer(*upper_lines(lower, upper), k)
+        alpha = (upper > -lower).astype(np.float64)[:, None, :]  # CROWN's adaptive lower line
+        value = self._substitute(lam, constant, k, splits[:, None, :], alpha, None, lines, False, self)[0]
+        return value[:, :count], -value[:, count:]
+
+    def empty(self, batch: BranchBatch) -> np.ndarray:
+        """Branches (batch,) whose bounds cross: no input reaches their phases."""
+        if batch.lower is None:
+            return np.zeros(batch.splits.shape[0], dtype=bool)
+        return np.any(batch.lower > batch.upper, axis=1)
+
+    def intercepts_of(self, batch: BranchBatch) -> np.ndarray:
+        """Upper-line intercepts of the split neurons: the root's (m,) or per branch (batch, m)."""
+        if batch.lower is None:
+            return np.concatenate(self.intercepts or [np.zeros(0)])
+        return upper_lines(batch.lower.astype(np.float64), batch.upper.astype(np.float64))[1]
 
     def estimate(self, batch: BranchBatch) -> np.ndarray:
         """Bounds (batch, rows) at the batch's own parameters, without optimising, in float32:
@@ -236,8 +393,9 @@ class BatchBounder:
             best_alpha = np.where(improved[..., None], alpha, best_alpha)
             best_beta = np.where(improved[..., None], beta, best_beta)
         best_alpha, best_beta = best_alpha.astype(np.float64), best_beta.astype(np.float64)
-        final = BranchBatch(batch.problems, batch.splits, best_alpha, best_beta)
+        final = BranchBatch(batch.problems, batch.splits, best_alpha, best_beta, batch.lower, batch.upper)
         value, corner, saved, _ = self._backward(final, best_alpha, best_beta, keep=True)
+        value[self.empty(batch)] = np.inf
         coefficients = self._split_coefficients(saved, value.shape)
         return BatchBounds(value, corner, coefficients, best_alpha, best_beta)
 
@@ -266,3 +424,12 @@ class _SinglePrecision:
         self.input_lower = bounder.input_lower.astype(np.float32)
         self.input_upper = bounder.input_upper.astype(np.float32)
         self.input_magnitude = bounder.input_magnitude.astype(np.float32)
+
+
+def _imply_phases(lower: np.ndarray, upper: np.ndarray, splits: np.ndarray) -> None:
+    """In place: free neurons whose bounds prove them stable get that phase (an implied
+    split: the branch is unchanged, the ReLU becomes exact), then bounds are clipped by phase."""
+    free = splits == 0
+    splits[free & (lower >= 0)] = 1
+    splits[free & (upper <= 0) & (lower < 0)] = -1
+    clip_by_phases(lower, upper, splits)

@@ -17,16 +17,17 @@ CANDIDATES = 3
 
 
 def intercept_scores(
-    bounder: BatchBounder, splits: np.ndarray, coefficients: np.ndarray, rows: np.ndarray
+    bounder: BatchBounder, batch: BranchBatch, coefficients: np.ndarray, rows: np.ndarray
 ) -> np.ndarray:
     """Score per free split neuron (batch, m); fixed neurons score ``-inf``.
 
     For the bound's row ``rows[b]`` of branch ``b``: a neuron on its upper line costs the
     bound ``|lambda| * t`` (its intercept ``t = -u l / (u - l)``); one on its lower line is
     scored ``lambda * t / 2``, half that (a proxy: what splitting it gains depends on where
-    its pre-activation ends up)."""
+    its pre-activation ends up). ``t`` is the branch's own when it carries refined bounds."""
+    splits = batch.splits
     lam = coefficients[np.arange(splits.shape[0]), rows]
-    intercepts = np.concatenate(bounder.intercepts or [np.zeros(0)])
+    intercepts = bounder.intercepts_of(batch)
     scores = np.where(lam < 0, -lam * intercepts, lam * intercepts / 2)
     return np.where(splits == 0, scores, -np.inf)
 
@@ -35,7 +36,7 @@ def choose_neurons(
     bounder: BatchBounder, batch: BranchBatch, coefficients: np.ndarray, rows: np.ndarray
 ) -> np.ndarray:
     """The split neuron each branch of ``batch`` branches on next, or -1 when none is free."""
-    scores = intercept_scores(bounder, batch.splits, coefficients, rows)
+    scores = intercept_scores(bounder, batch, coefficients, rows)
     size, m = scores.shape
     if m == 0:
         return np.full(size, -1)
@@ -48,7 +49,8 @@ def choose_neurons(
         for phase in (1, -1):
             splits = batch.splits.copy()
             splits[np.arange(size), candidates[:, c]] = phase
-            children.append(bounder.estimate(BranchBatch(batch.problems, splits, batch.alpha, batch.beta)))
+            child = BranchBatch(batch.problems, splits, batch.alpha, batch.beta, batch.lower, batch.upper)
+            children.append(bounder.estimate(child))
         worst[:, c] = np.minimum(children[0].max(axis=1), children[1].max(axis=1))
     worst[~valid] = -np.inf
     chosen = candidates[np.arange(size), np.argmax(worst, axis=1)]

@@ -50,5 +50,4 @@ def _optimise(bounder: BatchBounder, batch: BranchBatch, iterations: int) -> Bat
 
 
 def _slice(batch: BranchBatch, start: int, stop: int) -> BranchBatch:
-    part = slice(start, stop)
-    return BranchBatch(batch.problems[part], batch.splits[part], batch.alpha[part], batch.beta[part])
+    return batch.subset(slice(start, stop))

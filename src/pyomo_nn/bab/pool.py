@@ -1,5 +1,6 @@
 """The open branches, as arrays: each row a branch with its problem, phases, parameters
-(warm starts for its children), bound and the neuron it will branch on."""
+(warm starts for its children), its own intermediate bounds when the bounder refines them,
+bound and the neuron it will branch on."""
 
 from __future__ import annotations
 
@@ -18,9 +19,15 @@ class BranchPool:
     beta: np.ndarray
     lower: np.ndarray
     next_neuron: np.ndarray
+    #: The branches' own pre-activation bounds of the split neurons (float32, rounded
+    #: outward), or None when every branch uses the root's.
+    pre_lower: np.ndarray | None = None
+    pre_upper: np.ndarray | None = None
 
     @classmethod
-    def empty(cls, split_count: int, rows: int) -> BranchPool:
+    def empty(cls, split_count: int, rows: int, refined: bool = False) -> BranchPool:
+        """A pool with no branch; ``refined``: its branches carry their own bounds."""
+        bounds = (np.zeros((0, split_count), dtype=np.float32),) * 2 if refined else (None, None)
         return cls(
             np.zeros(0, dtype=np.int64),
             np.zeros((0, split_count), dtype=np.int8),
@@ -28,6 +35,7 @@ class BranchPool:
             np.zeros((0, rows, split_count)),
             np.zeros(0),
             np.zeros(0, dtype=np.int64),
+            *bounds,
         )
 
     def __len__(self) -> int:
@@ -40,12 +48,13 @@ class BranchPool:
         self.beta = np.concatenate([self.beta, batch.beta])
         self.lower = np.concatenate([self.lower, lower])
         self.next_neuron = np.concatenate([self.next_neuron, next_neuron])
+        if self.pre_lower is not None:
+            self.pre_lower = np.concatenate([self.pre_lower, batch.lower])
+            self.pre_upper = np.concatenate([self.pre_upper, batch.upper])
 
     def take(self, indices: np.ndarray) -> tuple[BranchBatch, np.ndarray, np.ndarray]:
         """Remove branches ``indices``; returns them (batch, bounds, next neurons)."""
-        taken = BranchBatch(
-            self.problems[indices], self.splits[indices], self.alpha[indices], self.beta[indices]
-        )
+        taken = self.batch().subset(indices)
         lower, neurons = self.lower[indices], self.next_neuron[indices]
         self.keep(np.setdiff1d(np.arange(len(self)), indices))
         return taken, lower, neurons
@@ -58,6 +67,12 @@ class BranchPool:
         self.beta = self.beta[indices]
         self.lower = self.lower[indices]
         self.next_neuron = self.next_neuron[indices]
+        if self.pre_lower is not None:
+            self.pre_lower, self.pre_upper = self.pre_lower[indices], self.pre_upper[indices]
+
+    def batch(self) -> BranchBatch:
+        """Every open branch as one batch (views of the pool's arrays)."""
+        return BranchBatch(self.problems, self.splits, self.alpha, self.beta, self.pre_lower, self.pre_upper)
 
     def lowest(self, count: int, problems: np.ndarray | None = None) -> np.ndarray:
         """Indices of the ``count`` branches with the lowest bounds (of ``problems`` only)."""

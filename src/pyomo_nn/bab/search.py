@@ -6,7 +6,9 @@ branches of all problems share one pool; each step takes the branches with the l
 bounds, splits each on the neuron chosen when it was bounded, bounds the children in one
 batch (:mod:`.bounding`; on an executor in chunks, :mod:`.parallel`), keeps their relaxed
 minimisers as candidate points, closes children whose bound reaches their problem's
-threshold and hands branches with no free split neuron left to the exact leaf solver.
+threshold and hands branches with no free split neuron left to the exact leaf solver. When
+the bounder refines intermediate bounds, the children's bounds of the layers after the split
+neuron's are refined before they are bounded (:meth:`.BatchBounder.refine`).
 
 Sound at any moment: a problem's bound is the lowest bound of its open branches (each valid
 on its branch, and the branches cover the box); it is proved when none is left.
@@ -89,7 +91,7 @@ class BranchAndBoundSearch:
         self.leaf_solver = leaf_solver
         self.executor = executor
         self.log = log
-        self.pool = BranchPool.empty(bounder.split_count, rows)
+        self.pool = BranchPool.empty(bounder.split_count, rows, refined=bounder.refine_bounds)
         self.state = SearchState(np.full(problems, -np.inf), np.full(problems, np.inf), [None] * problems)
         self.started = time.perf_counter()
         self._last_progress = self.started
@@ -159,6 +161,8 @@ class BranchAndBoundSearch:
             np.repeat(alpha[None], problems.size, axis=0),
             np.repeat(beta[None], problems.size, axis=0),
         )
+        if self.bounder.refine_bounds:
+            batch = self.bounder.with_root_bounds(batch)
         bounds = self.bounder.optimise(batch, ROOT_ITERATIONS)
         self.root_bounds = bounds.lower.max(axis=1)
         self.state.branches += problems.size
@@ -175,20 +179,21 @@ class BranchAndBoundSearch:
         keep = ~leaves
         if not keep.any():
             return
-        count = int(keep.sum())
-        rows = np.arange(count)
-        splits = np.repeat(parents.splits[keep], 2, axis=0)
-        splits[2 * rows, neurons[keep]] = 1
-        splits[2 * rows + 1, neurons[keep]] = -1
-        children = BranchBatch(
-            np.repeat(parents.problems[keep], 2),
-            splits,
-            np.repeat(parents.alpha[keep], 2, axis=0),
-            np.repeat(parents.beta[keep], 2, axis=0),
-        )
+        children = self._children(parents.subset(np.flatnonzero(keep)), neurons[keep])
         bounds = bound_in_chunks(self.bounder, children, CHILD_ITERATIONS, self.executor, self.state)
-        self.state.branches += splits.shape[0]
+        self.state.branches += children.splits.shape[0]
         self._file(children, bounds, np.repeat(parent_lower[keep], 2), "bound")
+
+    def _children(self, parents: BranchBatch, neurons: np.ndarray) -> BranchBatch:
+        """Both children of each parent (active, then inactive on its neuron), with the
+        parent's parameters; their bounds refined when the bounder refines."""
+        rows = np.arange(neurons.size)
+        twice = parents.subset(np.repeat(rows, 2))
+        twice.splits[2 * rows, neurons] = 1
+        twice.splits[2 * rows + 1, neurons] = -1
+        if not self.bounder.refine_bounds:
+            return twice
+        return self.bounder.refine(twice, np.repeat(self.bounder.layer_of(neurons), 2))
 
     def _file(self, batch: BranchBatch, bounds: BatchBounds, inherited: np.ndarray, how: str) -> None:
         """Record candidate points, close what is proved, put the rest in the pool."""
@@ -200,9 +205,8 @@ class BranchAndBoundSearch:
         kept = np.flatnonzero(~closed)
         if kept.size == 0:
             return
-        survivors = BranchBatch(
-            batch.problems[kept], batch.splits[kept], bounds.alpha[kept], bounds.beta[kept]
-        )
+        survivors = batch.subset(kept)
+        survivors.alpha, survivors.beta = bounds.alpha[kept], bounds.beta[kept]
         best_rows = np.argmax(bounds.lower[kept], axis=1)
         neurons = choose_neurons(self.bounder, survivors, bounds.coefficients[kept], best_rows)
         self.pool.add(survivors, lower[kept], neurons)
@@ -245,12 +249,7 @@ class BranchAndBoundSearch:
             if not self.found(problem):
                 self.state.undecided.add(problem)
             return
-        branch = BranchBatch(
-            parents.problems[index : index + 1],
-            parents.splits[index : index + 1],
-            parents.alpha[index : index + 1],
-            parents.beta[index : index + 1],
-        )
+        branch = parents.subset(slice(index, index + 1))
         self.pool.add(branch, np.array([lower]), np.array([-1]))
 
     # -- reporting -------------------------------------------------------------------------------
