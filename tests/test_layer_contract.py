@@ -59,11 +59,11 @@ from pyomo_nn.ir import (
     Tanh,
     Transpose,
 )
+from pyomo_nn.ir.gradients import GradientNetwork
 from pyomo_nn.ir.kinds import TABLES
 from pyomo_nn.solvers.capabilities import REFUSED_BY
 from pyomo_nn.tolerances import IMPORT_MATCH_ATOL, LP_BOUND_ABS, LP_BOUND_REL
 from pyomo_nn.transforms.rounder import PRUNED_WEIGHTS, weighted_layers
-from pyomo_nn.vnnlib.attack import GradientNetwork
 
 #: Bound methods checked by sampling (``alpha`` only where the network supports it).
 METHODS = ("naive", "interval", "symbolic", "alpha", "lp")

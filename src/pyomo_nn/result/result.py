@@ -17,7 +17,8 @@ class Result(HasGap):
     ``objective`` is the incumbent (None without a solution), ``dual_bound`` the solver's
     best bound, ``gap`` their relative distance. ``blocks`` re-checks every
     :class:`~pyomo_nn.NetworkBlock` of the model at the solution; ``verified`` says they all
-    match (re-checked, not "verified" in the sense of the verification problem)."""
+    match (re-checked, not "verified" in the sense of the verification problem). ``start``
+    describes the MIP start a gradient search gave the solver (empty without one)."""
 
     status: str
     solver: str
@@ -26,6 +27,7 @@ class Result(HasGap):
     wall_time: float
     message: str
     blocks: dict[str, BlockCheck] = field(default_factory=dict)
+    start: str = ""
 
     @property
     def has_solution(self) -> bool:
@@ -49,6 +51,7 @@ class Result(HasGap):
                 ("dual bound", number(self.dual_bound)),
                 ("gap", percent(self.gap)),
                 ("time", f"{self.wall_time:.2f} s"),
+                *([("start", self.start)] if self.start else []),
             ]
         )
         for check in self.blocks.values():

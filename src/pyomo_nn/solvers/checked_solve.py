@@ -11,9 +11,11 @@ import pyomo.environ as pyo
 from pyomo_nn.blocks.network_block import network_blocks
 from pyomo_nn.errors import InfeasibleModelError, SolverConfigError, SolverFailedError
 from pyomo_nn.result import Result, recheck
-from pyomo_nn.solvers.backends import run_solver
+from pyomo_nn.solvers.backends import HIGHS_NAMES, run_solver
 from pyomo_nn.solvers.capabilities import check_solver_takes, is_local
 from pyomo_nn.solvers.config import DEFAULT_TIME_LIMIT, SolverConfig
+from pyomo_nn.solvers.gradient_start import search_start as search_start_of
+from pyomo_nn.solvers.highs_adapter import HIGHS_OPTIONS_AFTER_SEARCH
 from pyomo_nn.solvers.outcome import SolveOutcome
 
 #: Name of the constant objective a feasibility solve adds for the solver's sake.
@@ -32,12 +34,17 @@ def solve(
     mip_gap: float | None = None,
     threads: int | None = None,
     options: Mapping[str, Any] | None = None,
+    search_start: bool = True,
 ) -> Result:
     """Solve ``model`` and re-check every NetworkBlock in it at the solution found.
 
     Before solving, each block is warm-started (:meth:`NetworkBlock.warm_start`) so that
     solvers taking a MIP start begin with a feasible point of every network; blocks that read
-    another block's outputs are started after it, from its values.
+    another block's outputs are started after it, from its values. With ``search_start``
+    (the default), a model whose objective is linear in network outputs over inputs without
+    values starts from the best input of a short gradient search on the objective
+    (:mod:`~pyomo_nn.solvers.gradient_start`, reported in ``Result.start``), and HiGHS then
+    runs without its RINS/RENS sub-MIPs (``HIGHS_OPTIONS_AFTER_SEARCH``; options you pass win).
 
     ``solver`` is a Pyomo solver name or a full :class:`SolverConfig` (then passing keyword
     settings too is an error: one of the two would be silently ignored). A model with no
@@ -56,6 +63,9 @@ def solve(
         )
     blocks = network_blocks(model)  # upstream first: chained blocks start from consistent values
     check_solver_takes(blocks, config.name)
+    start = search_start_of(model, blocks, config.time_limit) if search_start and objectives else None
+    if start is not None and config.name in HIGHS_NAMES:
+        config = replace(config, options={**HIGHS_OPTIONS_AFTER_SEARCH, **config.options})
     for block in blocks:
         block.warm_start()
     outcome = run_solver(model, config) if objectives else _feasibility_solve(model, config)
@@ -75,6 +85,7 @@ def solve(
         wall_time=outcome.wall_time,
         message=outcome.message,
         blocks=checks,
+        start="" if start is None else str(start),
     )
     if outcome.status == "infeasible":
         raise InfeasibleModelError(

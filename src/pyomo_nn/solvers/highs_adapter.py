@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import highspy
 import numpy as np
@@ -50,17 +51,25 @@ _STATUS = {
 _FEASIBLE_POINT = 2
 
 
+#: HiGHS options added when ``pnn.solve`` started from a gradient search's point (a near-optimal
+#: incumbent): RINS and RENS sub-MIPs then cost more than they find. Measured on the six digits
+#: instances of benchmarks/defaults_vs_omlt.py with the search's start: HiGHS 0.12-0.50 s with
+#: them off against 0.5-2.5 s with them on, the same node counts (1-3) and optima. From the box
+#: centre instead they pay on some instances (64-50-50-50-10, eps 0.1: 533 nodes without, 10 with).
+HIGHS_OPTIONS_AFTER_SEARCH = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
+
+
 def run_highs(model: pyo.Block, config: SolverConfig) -> SolveOutcome:
     """Solve ``model`` with HiGHS; load the incumbent into the model if there is one."""
     start = time.perf_counter()
     form = _compile(model)
     highs = new_highs()
-    _set_options(highs, config)
+    options = _set_options(highs, config)
     columns = form.columns
     integer = np.array([var.is_integer() for var in columns], dtype=bool)
     _pass_model(highs, form, integer)
     _pass_start(highs, columns, integer)
-    with scheduler_for(config.threads):
+    with scheduler_for(options.get("threads")):
         highs.run()
     wall = time.perf_counter() - start
     status = _STATUS.get(highs.getModelStatus(), "error")
@@ -95,8 +104,9 @@ def _compile(model: pyo.Block) -> object:
         raise SolverCapabilityError(f"the model cannot be passed to HiGHS: {error}") from error
 
 
-def _set_options(highs: highspy.Highs, config: SolverConfig) -> None:
-    """Apply the common settings and the caller's options; an unknown option is an error."""
+def _set_options(highs: highspy.Highs, config: SolverConfig) -> dict[str, Any]:
+    """Apply the common settings and the caller's options (an unknown option is an error);
+    returns them all, ``threads`` included however it was given (the scheduler needs it)."""
     options = {**HIGHS_DEFAULT_OPTIONS, **config.options}
     if config.time_limit is not None:
         options.setdefault("time_limit", float(config.time_limit))
@@ -110,6 +120,7 @@ def _set_options(highs: highspy.Highs, config: SolverConfig) -> None:
                 f"HiGHS refused option {name}={value!r}: the name is unknown or the value out of "
                 "range (HiGHS' option list: https://ergo-code.github.io/HiGHS/dev/options/definitions/)"
             )
+    return options
 
 
 def _pass_model(highs: highspy.Highs, form: object, integer: np.ndarray) -> None:

@@ -11,8 +11,8 @@ from pyomo_nn.bounds.naive import movement_magnitude
 from pyomo_nn.bounds.relaxation import MOVEMENT_COLUMNS
 from pyomo_nn.bounds.symbolic import movement_step
 from pyomo_nn.bounds.tightening import MOVEMENT_INPUTS
+from pyomo_nn.ir.gradients import MOVEMENT_GRADIENT
 from pyomo_nn.units.stages import register
-from pyomo_nn.vnnlib.attack import MOVEMENT_GRADIENT
 
 
 def register_movement(kind: type, export: Callable[..., None]) -> None:

@@ -10,8 +10,8 @@ from pyomo_nn.bounds.symbolic import affine_step
 from pyomo_nn.bounds.tightening import AFFINE_INPUTS
 from pyomo_nn.exporters.onnx_exporter import GraphWriter
 from pyomo_nn.ir import Elementwise
+from pyomo_nn.ir.gradients import AFFINE_GRADIENT
 from pyomo_nn.units.stages import register
-from pyomo_nn.vnnlib.attack import AFFINE_GRADIENT
 
 
 def export(writer: GraphWriter, layer: Elementwise, inputs: list[str], output: str) -> None:

@@ -16,8 +16,8 @@ from pyomo_nn.bounds.symbolic import BACK_SUBSTITUTION
 from pyomo_nn.bounds.tightening import OPEN_INPUTS
 from pyomo_nn.exporters.onnx_exporter import EXPORT
 from pyomo_nn.ir import Role, StageTable
+from pyomo_nn.ir.gradients import GRADIENTS
 from pyomo_nn.transforms.rounder import PRUNED_WEIGHTS
-from pyomo_nn.vnnlib.attack import GRADIENTS
 
 #: Every stage by the keyword :func:`register` takes for it. Forward and interval are not
 #: here: they are methods of the IR class itself (numpy, needed by every stage).
@@ -30,7 +30,7 @@ STAGES: dict[str, StageTable] = {
     "milp": BLOCK_STAGES,  # blocks/network_block.py: how the layer enters the block
     **ENCODINGS,  # blocks/encoding.py: "bigm", the Big-M rows of a piecewise kind (one per encoding)
     "export": EXPORT,  # exporters/onnx_exporter.py: ONNX nodes
-    "gradient": GRADIENTS,  # vnnlib/attack.py: backward pass of the attack
+    "gradient": GRADIENTS,  # ir/gradients.py: backward pass of the gradient searches
     "pruned_weights": PRUNED_WEIGHTS,  # transforms/rounder.py: optional, the weights to prune
 }
 

@@ -1,0 +1,210 @@
+"""A MIP start from a gradient search on the model's objective (issue 14).
+
+When the active objective is a linear function of one network's outputs (and inputs), or of
+several networks reading the same input variables, and nothing outside the network blocks
+constrains those variables, the best input of a short projected sign-gradient ascent is a
+feasible point of the model. Started from it, the solver holds a near-optimal incumbent from
+its first node instead of the box centre; on the adversarial MILPs of
+``benchmarks/defaults_vs_omlt.py`` the search finds the proven optimum (to 1e-4) on all six
+digits instances in about 0.01 s.
+
+The search only proposes a start: the forward pass scores each point exactly, the solver
+checks the start against the model, and the answer is the solver's. Models where the search
+does not apply (a nonlinear objective, user constraints on the network variables, inputs that
+already hold values, a layer kind without a gradient) keep the box-centre start.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.expr.visitor import identify_variables
+from pyomo.repn import generate_standard_repn
+from threadpoolctl import threadpool_limits
+
+from pyomo_nn.blocks.network_block import NetworkBlock
+from pyomo_nn.errors import UnsupportedOperatorError
+from pyomo_nn.ir.gradients import GradientNetwork
+
+#: Gradient the search lets through an inactive ReLU (a leaky surrogate: plain gradients die
+#: where most ReLUs are off; the forward pass that scores points stays exact).
+SEARCH_LEAK = 0.003
+#: First step of each schedule as a fraction of the box width, decaying geometrically to 1/20.
+SEARCH_FIRST_STEPS = (1.0, 0.2)
+#: Starts per schedule: the box centre, then a random corner.
+SEARCH_STARTS = 2
+#: Sign-gradient steps per schedule.
+SEARCH_STEPS = 40
+#: The search stops at this share of the solve's time limit, and after SEARCH_MAX_SECONDS.
+SEARCH_TIME_SHARE = 0.05
+SEARCH_MAX_SECONDS = 2.0
+#: Seed of the random starts: the same model gets the same start.
+SEARCH_SEED = 0
+
+
+@dataclass(frozen=True)
+class StartSearch:
+    """What the search gave: the objective at its best input and at the box centre (both by
+    the exact forward pass, in the model's objective sense), forward passes and seconds."""
+
+    objective: float
+    centre_objective: float
+    evaluations: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return (
+            f"gradient search: objective {self.objective:.6g} (box centre {self.centre_objective:.6g}), "
+            f"{self.evaluations} forward passes in {self.seconds:.2f} s"
+        )
+
+
+@dataclass(frozen=True)
+class _LinearTarget:
+    """``sense * (sum_b c_b @ y_b(x) + c_x @ x)`` over the box ``lower <= x <= upper``."""
+
+    blocks: list[NetworkBlock]
+    output_coefs: list[np.ndarray]
+    input_coefs: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    sense: float  # +1 maximise, -1 minimise
+
+    def values(self, x: np.ndarray) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
+        """The maximised objective (without constant) per point of batch ``x``, and every
+        network's tensors at ``x``."""
+        tensors = [block.network.activations(x) for block in self.blocks]
+        total = x @ self.input_coefs
+        for block, coefs, values in zip(self.blocks, self.output_coefs, tensors, strict=True):
+            total = total + values[block.network.layers[-1].name] @ coefs
+        return self.sense * total, tensors
+
+
+def search_start(
+    model: pyo.Block, blocks: list[NetworkBlock], time_limit: float | None
+) -> StartSearch | None:
+    """Warm-start the blocks of ``model``'s objective at the best input of a gradient ascent on
+    it; None (and nothing changed) where the search does not apply."""
+    target = _linear_target(model, blocks)
+    if target is None:
+        return None
+    try:
+        gradients = [GradientNetwork(block.network) for block in target.blocks]
+    except UnsupportedOperatorError:
+        return None
+    seconds = SEARCH_MAX_SECONDS
+    if time_limit is not None:
+        seconds = min(seconds, SEARCH_TIME_SHARE * time_limit)
+    with threadpool_limits(limits=1, user_api="blas"):
+        found = _ascend(target, gradients, time.perf_counter() + seconds)
+    for block in target.blocks:
+        block.warm_start(found.point)
+    return found.summary
+
+
+@dataclass(frozen=True)
+class _Found:
+    point: np.ndarray
+    summary: StartSearch
+
+
+def _ascend(target: _LinearTarget, gradients: list[GradientNetwork], deadline: float) -> _Found:
+    """Projected sign-gradient ascent from the centre and random corners, one batch per step
+    schedule; the best point by the exact forward pass wins (the centre if nothing beats it)."""
+    begin = time.perf_counter()
+    lower, upper = target.lower, target.upper
+    width = upper - lower
+    centre = (lower + upper) / 2
+    centre_value = float(target.values(centre[None])[0][0])
+    best_point, best_value, evaluations = centre, centre_value, 1
+    rng = np.random.default_rng(SEARCH_SEED)
+    decay = 0.05 ** (1.0 / max(SEARCH_STEPS - 1, 1))
+    for first_step in SEARCH_FIRST_STEPS:
+        x = np.where(rng.random((SEARCH_STARTS, lower.size)) < 0.5, lower, upper)
+        x[0] = centre
+        step = first_step
+        for _ in range(SEARCH_STEPS + 1):
+            values, tensors = target.values(x)
+            evaluations += len(x)
+            winner = int(np.argmax(values))
+            if values[winner] > best_value:
+                best_point, best_value = x[winner].copy(), float(values[winner])
+            if time.perf_counter() > deadline:
+                break
+            grad = np.broadcast_to(target.sense * target.input_coefs, x.shape).copy()
+            for network, coefs, values_b in zip(gradients, target.output_coefs, tensors, strict=True):
+                direction = np.broadcast_to(target.sense * coefs, (len(x), coefs.size))
+                grad += network.input_gradient(values_b, direction, SEARCH_LEAK)
+            x = np.clip(x + step * width * np.sign(grad), lower, upper)
+            step *= decay
+    summary = StartSearch(
+        objective=target.sense * best_value,
+        centre_objective=target.sense * centre_value,
+        evaluations=evaluations,
+        seconds=time.perf_counter() - begin,
+    )
+    return _Found(best_point, summary)
+
+
+def _linear_target(model: pyo.Block, blocks: list[NetworkBlock]) -> _LinearTarget | None:
+    """The objective as a linear function of network outputs over one shared input vector,
+    or None when it is not one, when the inputs already hold values (the user's start or a
+    previous solution), or when constraints outside the blocks touch those variables."""
+    objectives = list(model.component_data_objects(pyo.Objective, active=True, descend_into=True))
+    if len(objectives) != 1 or not blocks:
+        return None
+    repn = generate_standard_repn(objectives[0].expr, quadratic=False)
+    if not repn.is_linear() or not repn.linear_vars:
+        return None
+    outputs = {id(var): (block, k) for block in blocks for k, var in enumerate(block.output_vars())}
+    read = {id(outputs[id(var)][0]) for var in repn.linear_vars if id(var) in outputs}
+    used = [block for block in blocks if id(block) in read]
+    if not used:
+        return None
+    inputs = used[0].input_vars()
+    input_ids = [id(var) for var in inputs]
+    if any([id(var) for var in block.input_vars()] != input_ids for block in used[1:]):
+        return None
+    position = {var_id: i for i, var_id in enumerate(input_ids)}
+    if set(position) & set(outputs):  # a chained block: its inputs are another network's outputs
+        return None
+    if any(var.value is not None and not var.fixed for var in inputs):
+        return None
+    output_coefs = [np.zeros(block.network.output_size) for block in used]
+    input_coefs = np.zeros(len(inputs))
+    for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
+        if id(var) in outputs:
+            block, k = outputs[id(var)]
+            output_coefs[used.index(block)][k] += float(coef)
+        elif id(var) in position:
+            input_coefs[position[id(var)]] += float(coef)
+        else:
+            return None  # a variable of the user's own: its value would not follow from x
+    watched = set(position) | {id(var) for block in used for var in block.output_vars()}
+    if _touched_outside_blocks(model, watched):
+        return None
+    lower, upper = (np.array(a, dtype=np.float64) for a in used[0].input_box())
+    for block in used[1:]:
+        other_lower, other_upper = block.input_box()
+        lower, upper = np.maximum(lower, other_lower), np.minimum(upper, other_upper)
+    fixed = np.array([var.fixed for var in inputs])
+    values = np.array([var.value if var.fixed else 0.0 for var in inputs], dtype=np.float64)
+    lower, upper = np.where(fixed, values, lower), np.where(fixed, values, upper)
+    if np.any(lower > upper) or not np.all(np.isfinite(lower) & np.isfinite(upper)):
+        return None
+    sense = 1.0 if objectives[0].sense == pyo.maximize else -1.0
+    return _LinearTarget(used, output_coefs, input_coefs, lower, upper, sense)
+
+
+def _touched_outside_blocks(block: pyo.Block, watched: set[int]) -> bool:
+    """Whether an active constraint outside every NetworkBlock reads a variable in ``watched``."""
+    for constraint in block.component_data_objects(pyo.Constraint, active=True, descend_into=False):
+        if any(id(var) in watched for var in identify_variables(constraint.body, include_fixed=False)):
+            return True
+    for sub in block.component_data_objects(pyo.Block, active=True, descend_into=False):
+        if not isinstance(sub, NetworkBlock) and _touched_outside_blocks(sub, watched):
+            return True
+    return False

@@ -1,0 +1,108 @@
+"""pnn.solve's MIP start from a gradient search on the objective (solvers/gradient_start.py)."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+from conftest import random_mlp
+
+import pyomo_nn as pnn
+from pyomo_nn.bundled import digits_test_set, load_digits_network
+from pyomo_nn.solvers.gradient_start import search_start
+
+
+def _margin_model(sense=pyo.maximize, eps: float = 0.1):
+    """Runner-up minus true logit of the bundled 64-32-32-10 digits net around test image 0."""
+    net = load_digits_network("64-32-32-10")
+    images, labels = digits_test_set()
+    label = int(labels[0])
+    domain = pnn.LinfBall(images[0], eps=eps, lower=0.0, upper=1.0)
+    m = pyo.ConcreteModel()
+    m.nn = pnn.NetworkBlock(net, pnn.compute_bounds(net, domain))
+    rival = (label + 3) % 10
+    m.obj = pyo.Objective(expr=m.nn.outputs[rival] - m.nn.outputs[label], sense=sense)
+    return m, net, rival, label
+
+
+def _objective_at(net, x, rival, label) -> float:
+    y = net.forward(x)
+    return float(y[rival] - y[label])
+
+
+@pytest.mark.parametrize("sense", [pyo.maximize, pyo.minimize])
+def test_start_is_an_incumbent_no_worse_than_the_centre_and_the_optimum_is_unchanged(sense):
+    m, net, rival, label = _margin_model(sense)
+    result = pnn.solve(m, mip_gap=0.0)
+    assert result.status == "optimal" and result.verified
+    assert result.start.startswith("gradient search")
+    searched = float(result.start.split("objective ")[1].split(" ")[0])
+    centre = float(result.start.split("box centre ")[1].split(")")[0])
+    sign = 1.0 if sense == pyo.maximize else -1.0
+    assert sign * searched >= sign * centre
+    # HiGHS accepted the start: its final incumbent is at least as good
+    assert sign * result.objective >= sign * searched - 1e-5
+    plain, *_ = _margin_model(sense)
+    reference = pnn.solve(plain, mip_gap=0.0, search_start=False)
+    assert reference.start == ""
+    assert result.objective == pytest.approx(reference.objective, abs=1e-6)
+    assert _objective_at(net, result.x, rival, label) == pytest.approx(result.objective, abs=1e-5)
+
+
+def test_start_point_is_in_the_box_and_scores_what_it_reports():
+    m, net, rival, label = _margin_model()
+    found = search_start(m, [m.nn], time_limit=10)
+    assert found is not None and found.evaluations > 1
+    x = m.nn.input_values()
+    lower, upper = m.nn.input_box()
+    assert np.all(x >= lower) and np.all(x <= upper)
+    assert _objective_at(net, x, rival, label) == pytest.approx(found.objective, abs=1e-9)
+    assert found.objective >= found.centre_objective
+
+
+def test_search_does_not_apply_where_its_point_could_mislead():
+    # a user constraint on the outputs: the search's point may violate it
+    m, *_ = _margin_model()
+    m.cap = pyo.Constraint(expr=m.nn.outputs[0] <= 100.0)
+    assert search_start(m, [m.nn], time_limit=10) is None
+    # inputs holding values: the user's start (or a previous solution) is kept
+    m, *_ = _margin_model()
+    m.nn.warm_start()
+    before = m.nn.input_values()
+    assert search_start(m, [m.nn], time_limit=10) is None
+    assert np.array_equal(m.nn.input_values(), before)
+    # a variable of the user's own in the objective
+    m, *_ = _margin_model()
+    m.z = pyo.Var(bounds=(0, 1))
+    m.obj.expr = m.obj.expr + m.z
+    assert search_start(m, [m.nn], time_limit=10) is None
+    # switched off
+    m, *_ = _margin_model()
+    assert pnn.solve(m, search_start=False).start == ""
+
+
+def test_two_networks_reading_the_same_inputs_share_one_search():
+    net_a, net_b = random_mlp([3, 12, 12, 2], seed=1), random_mlp([3, 10, 2], seed=2)
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(3), bounds=(-1, 1))
+    m.a = pnn.NetworkBlock(net_a, inputs=m.x, domain=pnn.Box(-1, 1))
+    m.b = pnn.NetworkBlock(net_b, inputs=m.x, domain=pnn.Box(-1, 1))
+    m.obj = pyo.Objective(expr=m.a.outputs[0] - m.b.outputs[0] + 0.5 * m.x[2], sense=pyo.maximize)
+    result = pnn.solve(m, mip_gap=0.0)
+    assert result.status == "optimal" and result.verified
+    assert result.start.startswith("gradient search")
+    x = m.a.input_values()
+    value = net_a.forward(x)[0] - net_b.forward(x)[0] + 0.5 * x[2]
+    assert value == pytest.approx(result.objective, abs=1e-6)
+    assert pickle.loads(pickle.dumps(result)).start == result.start
+
+
+def test_threads_given_as_a_highs_option_reach_the_scheduler():
+    # options={"threads": 1} after a default solve failed with "Not Set" (HiGHS' one scheduler
+    # per process): the option now goes through the same scheduler switch as threads=1
+    m, *_ = _margin_model(eps=0.05)
+    assert pnn.solve(m).status == "optimal"
+    m, *_ = _margin_model(eps=0.05)
+    assert pnn.solve(m, options={"threads": 1}).status == "optimal"
