@@ -7,9 +7,9 @@ import pickle
 import numpy as np
 import pyomo.environ as pyo
 import pytest
-from conftest import random_mlp
 
 import pyomo_nn as pnn
+from conftest import random_mlp
 from pyomo_nn.bundled import digits_test_set, load_digits_network
 from pyomo_nn.solvers.gradient_start import search_start
 
