@@ -30,7 +30,7 @@ def deep():
     bounds = pnn.compute_bounds(net, pnn.Box(lower, upper), method="symbolic")
     rows = np.random.default_rng(3).normal(size=(1, 1, 10))
     chain = relu_chain(net, rows, np.zeros((1, 1)))
-    bounder = BatchBounder.from_bounds(chain, lower, upper, bounds, refine=True)
+    bounder = BatchBounder.from_bounds(chain, lower, upper, bounds, refine=True, refine_targets=None)
     samples = np.clip(x0 + np.random.default_rng(4).uniform(-EPS, EPS, size=(20000, 64)), 0, 1)
     pre = np.concatenate(
         [z[:, c] for z, c in zip(chain.pre_activations(samples), bounder.unstable, strict=True)], axis=1
@@ -57,12 +57,18 @@ def _inside(pre, splits):
     return np.all(np.sign(pre[:, fixed]) * splits[fixed] >= 0, axis=1)
 
 
-def test_refined_bounds_hold_on_sampled_points_and_never_loosen(deep):
+@pytest.mark.parametrize("targets", [None, 4])
+def test_refined_bounds_hold_on_sampled_points_and_never_loosen(deep, targets):
+    """Every split neuron refined (``None``) or the 4 best scored per layer (random scores)."""
     _, _, bounder, pre, _ = deep
     rng = np.random.default_rng(5)
     batch = bounder.with_root_bounds(_branches(bounder, pre, 40, 2, rng))
     first_layer = bounder.layer_of(np.argmax(batch.splits != 0, axis=1))
-    refined = bounder.refine(batch, first_layer)
+    bounder.refine_targets = targets
+    try:
+        refined = bounder.refine(batch, first_layer, rng.random(batch.splits.shape))
+    finally:
+        bounder.refine_targets = None
     assert np.all(refined.lower >= batch.lower) and np.all(refined.upper <= batch.upper)
     assert np.any(refined.lower > batch.lower) or np.any(refined.upper < batch.upper)
     assert np.all(refined.splits[batch.splits != 0] == batch.splits[batch.splits != 0])

@@ -22,9 +22,10 @@ Intermediate bounds are the root's (valid on every branch, which is a subset of 
 a split neuron's own bound clipped at zero by its phase; or, with ``refine``, each branch
 carries its own bounds of the split neurons (:meth:`BatchBounder.refine`: after a split in
 layer ``k``, the unstable neurons of the layers after ``k`` are bounded again by
-back-substitution through the branch's phases, which makes fixed ReLUs exact lines). A free
-neuron the refined bounds prove stable becomes an implied split; a branch whose bounds cross
-(``lower > upper``) is empty and gets the bound ``+inf``.
+back-substitution through the branch's phases, which makes fixed ReLUs exact lines; by
+default only the :data:`REFINE_TARGETS` neurons per layer whose relaxation costs the branch's
+bound most). A free neuron the refined bounds prove stable becomes an implied split; a branch
+whose bounds cross (``lower > upper``) is empty and gets the bound ``+inf``.
 
 All arrays carry a leading batch axis (branches) and a row axis; parameters live on the
 root's split neurons only (``m`` of them, layer after layer).
@@ -55,6 +56,10 @@ ADAM_EPSILON = 1e-8
 
 #: Whether branches refine their intermediate bounds by default (:meth:`BatchBounder.refine`).
 REFINE_BOUNDS = False
+
+#: Neurons per layer and branch refined after a split, the ones whose relaxation costs the
+#: branch's bound most (the intercept score of :mod:`.branching`); None: every split neuron.
+REFINE_TARGETS: int | None = 16
 
 #: Branches whose intermediate bounds are refined in one back-substitution (each holds
 #: ``2 x unstable x width`` coefficients: 32 branches of mnist 256x6 take about 35 MB).
@@ -135,10 +140,13 @@ class BatchBounder:
         pre_upper: list[np.ndarray],
         *,
         refine: bool = REFINE_BOUNDS,
+        refine_targets: int | None = REFINE_TARGETS,
     ) -> None:
         self.chain = chain
-        #: Whether branches carry their own intermediate bounds (:meth:`refine`).
+        #: Whether branches carry their own intermediate bounds (:meth:`refine`), and how
+        #: many neurons per layer and branch are refined (None: all).
         self.refine_bounds = refine
+        self.refine_targets = refine_targets
         self.pre_lower = pre_lower
         self.pre_upper = pre_upper
         self.input_lower = np.asarray(input_lower, dtype=np.float64)
@@ -169,12 +177,15 @@ class BatchBounder:
         bounds: Bounds,
         *,
         refine: bool = REFINE_BOUNDS,
+        refine_targets: int | None = REFINE_TARGETS,
     ) -> BatchBounder:
         """The bounder of ``chain`` from a network's :class:`~pyomo_nn.Bounds` (its first
         affine layers are the chain's hidden layers; later ones, output or rows, are unused)."""
         hidden = len(chain.weights)
         lower, upper = list(bounds.lower[:hidden]), list(bounds.upper[:hidden])
-        return cls(chain, input_lower, input_upper, lower, upper, refine=refine)
+        return cls(
+            chain, input_lower, input_upper, lower, upper, refine=refine, refine_targets=refine_targets
+        )
 
     @property
     def split_count(self) -> int:
@@ -293,13 +304,17 @@ class BatchBounder:
         """The hidden layer of each split neuron (indices into the ``m`` split neurons)."""
         return np.searchsorted(self.offsets, neurons, side="right") - 1
 
-    def refine(self, batch: BranchBatch, first_layer: np.ndarray) -> BranchBatch:
+    def refine(
+        self, batch: BranchBatch, first_layer: np.ndarray, scores: np.ndarray | None = None
+    ) -> BranchBatch:
         """``batch`` with its intermediate bounds refined on every layer after ``first_layer``
         (batch,) (the shallowest layer whose phases changed since the bounds were computed):
-        each layer's unstable neurons are bounded by back-substitution through the branch's
+        split neurons of each layer are bounded by back-substitution through the branch's
         phases and bounds (lower lines by CROWN's adaptive slope, no multipliers) and
-        intersected with the bounds held, so refining never loosens a bound. A free neuron
-        proved stable joins the splits. Float64 with outward rounding, stored in float32."""
+        intersected with the bounds held, so refining never loosens a bound. With ``scores``
+        (batch, m) and :attr:`refine_targets` set, only that many neurons per layer and
+        branch are refined, the best scored (the rest keep their bounds). A free neuron proved
+        stable joins the splits. Float64 with outward rounding, stored in float32."""
         if batch.lower is None:
             batch = self.with_root_bounds(batch)
         lower, upper = batch.lower.astype(np.float64), batch.upper.astype(np.float64)
@@ -307,26 +322,39 @@ class BatchBounder:
         for k in range(1, len(self.unstable)):
             part = slice(self.offsets[k], self.offsets[k + 1])
             chosen = np.flatnonzero(first_layer < k)
+            targets = self._targets(k, chosen, scores)
             for start in range(0, chosen.size, REFINE_CHUNK):
-                rows = chosen[start : start + REFINE_CHUNK]
-                low, high = self._layer_bounds(k, splits[rows], lower[rows], upper[rows])
-                lower[rows, part] = np.maximum(lower[rows, part], low)
-                upper[rows, part] = np.minimum(upper[rows, part], high)
+                rows, picked = chosen[start : start + REFINE_CHUNK], targets[start : start + REFINE_CHUNK]
+                low, high = self._layer_bounds(k, picked, splits[rows], lower[rows], upper[rows])
+                cells = (rows[:, None], self.offsets[k] + picked)
+                lower[cells] = np.maximum(lower[cells], low)
+                upper[cells] = np.minimum(upper[cells], high)
             _imply_phases(lower[:, part], upper[:, part], splits[:, part])
         lower, upper = outward_float32(lower, upper)
         return BranchBatch(batch.problems, splits, batch.alpha, batch.beta, lower, upper)
 
+    def _targets(self, k: int, chosen: np.ndarray, scores: np.ndarray | None) -> np.ndarray:
+        """Split neurons of layer ``k`` to refine on branches ``chosen``: (chosen, count)
+        indices into the layer's split neurons, every one or the best scored."""
+        size = self.unstable[k].size
+        count = size if scores is None or self.refine_targets is None else min(self.refine_targets, size)
+        if count == size:
+            return np.broadcast_to(np.arange(size), (chosen.size, size))
+        layer_scores = scores[chosen, self.offsets[k] : self.offsets[k + 1]]
+        return np.argpartition(-layer_scores, count - 1, axis=1)[:, :count]
+
     def _layer_bounds(
-        self, k: int, splits: np.ndarray, lower: np.ndarray, upper: np.ndarray
+        self, k: int, targets: np.ndarray, splits: np.ndarray, lower: np.ndarray, upper: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Valid lower and upper bounds (branches, n_k) of the split neurons of layer ``k`` on
-        branches with ``splits`` and bounds ``lower``/``upper`` of the layers before it (the
-        fixed neurons too: their bounds may contradict their phase, an empty branch)."""
-        columns = self.unstable[k]
+        """Valid lower and upper bounds (branches, targets) of split neurons ``targets``
+        (branches, count) of layer ``k`` on branches with ``splits`` and bounds
+        ``lower``/``upper`` of the layers before it (fixed neurons too: their bounds may
+        contradict their phase, an empty branch)."""
+        columns = self.unstable[k][targets]
         weight, bias = self.chain.weights[k][columns], self.chain.biases[k][columns]
-        size, count = splits.shape[0], columns.size
-        lam = np.broadcast_to(np.concatenate([weight, -weight]), (size, 2 * count, weight.shape[1])).copy()
-        constant = np.broadcast_to(np.concatenate([bias, -bias]), (size, 2 * count)).copy()
+        count = targets.shape[1]
+        lam = np.concatenate([weight, -weight], axis=1)
+        constant = np.concatenate([bias, -bias], axis=1)
         lines = self._per_layer(*upper_lines(lower, upper), k)
         alpha = (upper > -lower).astype(np.float64)[:, None, :]  # CROWN's adaptive lower line
         value = self._substitute(lam, constant, k, splits[:, None, :], alpha, None, lines, False, self)[0]
@@ -343,6 +371,13 @@ class BatchBounder:
         if batch.lower is None:
             return np.concatenate(self.intercepts or [np.zeros(0)])
         return upper_lines(batch.lower.astype(np.float64), batch.upper.astype(np.float64))[1]
+
+    def split_coefficients(self, batch: BranchBatch) -> tuple[np.ndarray, np.ndarray]:
+        """(``lambda`` of the split neurons (batch, rows, m), the row with the best bound
+        (batch,)) at the batch's own parameters, in float32: to rank neurons, not a bound."""
+        alpha, beta = batch.alpha.astype(np.float32), batch.beta.astype(np.float32)
+        value, _, saved, _ = self._backward(batch, alpha, beta, keep=True, arrays=self.single)
+        return self._split_coefficients(saved, value.shape), np.argmax(value, axis=1)
 
     def estimate(self, batch: BranchBatch) -> np.ndarray:
         """Bounds (batch, rows) at the batch's own parameters, without optimising, in float32:

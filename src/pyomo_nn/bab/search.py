@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pyomo_nn.bab.bounding import BatchBounder, BatchBounds, BranchBatch
-from pyomo_nn.bab.branching import choose_neurons
+from pyomo_nn.bab.branching import choose_neurons, intercept_scores
 from pyomo_nn.bab.parallel import bound_in_chunks
 from pyomo_nn.bab.pool import BranchPool
 
@@ -193,7 +193,8 @@ class BranchAndBoundSearch:
         twice.splits[2 * rows + 1, neurons] = -1
         if not self.bounder.refine_bounds:
             return twice
-        return self.bounder.refine(twice, np.repeat(self.bounder.layer_of(neurons), 2))
+        scores = intercept_scores(self.bounder, twice, *self.bounder.split_coefficients(twice))
+        return self.bounder.refine(twice, np.repeat(self.bounder.layer_of(neurons), 2), scores)
 
     def _file(self, batch: BranchBatch, bounds: BatchBounds, inherited: np.ndarray, how: str) -> None:
         """Record candidate points, close what is proved, put the rest in the pool."""
