@@ -10,6 +10,7 @@ import pytest
 
 import pyomo_nn as pnn
 from conftest import random_mlp
+from pyomo_nn import objectives
 from pyomo_nn.bundled import digits_test_set, load_digits_network
 from pyomo_nn.solvers.gradient_start import search_start
 
@@ -106,3 +107,55 @@ def test_threads_given_as_a_highs_option_reach_the_scheduler():
     assert pnn.solve(m).status == "optimal"
     m, *_ = _margin_model(eps=0.05)
     assert pnn.solve(m, options={"threads": 1}).status == "optimal"
+
+
+# -- the search in Problem.solve (objectives with a search score) ----------------------------------
+def _pair_comparison():
+    net_a, net_b = random_mlp([4, 16, 16, 3], seed=3), random_mlp([4, 12, 3], seed=4)
+    return pnn.Comparison(net_a, net_b, pnn.LinfBall(np.full(4, 0.5), eps=0.3, lower=0.0, upper=1.0))
+
+
+def test_maxdiff_starts_from_the_search_and_keeps_its_optimum():
+    result = _pair_comparison().solve(objectives.MaxDiff("logits"), mip_gap=0.0)
+    assert result.status == "optimal" and result.verified
+    start = result.solve_result.start
+    assert start.startswith("gradient search") and "start" in result.to_dict()
+    searched = float(start.split("objective ")[1].split(" ")[0])
+    assert result.objective >= searched - 1e-6
+    plain = _pair_comparison().solve(objectives.MaxDiff("logits"), mip_gap=0.0, search_start=False)
+    assert plain.solve_result.start == ""
+    assert result.objective == pytest.approx(plain.objective, abs=1e-6)
+
+
+def test_no_search_when_the_user_added_constraints_or_gave_a_start():
+    problem = _pair_comparison().build(objectives.MaxDiff("logits"))
+    problem.model.mine = pyo.Constraint(expr=problem.x[0] <= 0.6)
+    assert problem.solve().solve_result.start == ""
+    given = _pair_comparison().solve(objectives.MaxDiff("logits"), start=np.full(4, 0.4))
+    assert given.solve_result.start == ""
+    # objectives without a search score start from the centre
+    no_score = _pair_comparison().solve(objectives.MaxOut(0, 1))
+    assert no_score.solve_result.start == ""
+
+
+@pytest.mark.parametrize("space", ["logits", "probabilities"])
+def test_search_scores_have_the_gradient_of_their_values(space):
+    """Central differences on the logits against the analytic gradient (MaxDiff of two
+    networks and Verify), away from the L1 kinks."""
+    problem = _pair_comparison().build(objectives.MaxDiff(space))
+    rng = np.random.default_rng(5)
+    logits = [rng.normal(size=(3, 3)), rng.normal(size=(3, 3))]
+    verify = objectives.Verify(np.full(4, 0.5), space=space)
+    cases = [(objectives.MaxDiff(space), logits), (verify, logits[:1])]
+    for objective, batch in cases:
+        score = objective.search_score(problem, batch)
+        for i, array in enumerate(batch):
+            for k in range(array.shape[1]):
+                step = np.zeros_like(array)
+                step[:, k] = 1e-6
+                up = [b + step if j == i else b for j, b in enumerate(batch)]
+                down = [b - step if j == i else b for j, b in enumerate(batch)]
+                numeric = (
+                    objective.search_score(problem, up).values - objective.search_score(problem, down).values
+                ) / 2e-6
+                assert np.allclose(numeric, score.logit_gradients[i][:, k], atol=1e-5)

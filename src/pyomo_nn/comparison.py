@@ -98,8 +98,16 @@ class Comparison:
         threads: int | None = None,
         options: Mapping[str, Any] | None = None,
         start: ArrayLike | None = None,
+        search_start: bool = True,
     ) -> ProblemResult:
-        """Build and solve; see :meth:`Problem.solve` for the solver default, ``start`` and the result."""
+        """Build and solve; see :meth:`Problem.solve` for the solver default, ``start``,
+        ``search_start`` and the result."""
         return self.build(objective).solve(
-            solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads, options=options, start=start
+            solver,
+            time_limit=time_limit,
+            mip_gap=mip_gap,
+            threads=threads,
+            options=options,
+            start=start,
+            search_start=search_start,
         )

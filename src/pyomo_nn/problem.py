@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -27,11 +28,16 @@ from pyomo_nn.errors import (
     ObjectiveConfigError,
     ShapeMismatchError,
     SolverCapabilityError,
+    UnsupportedOperatorError,
 )
 from pyomo_nn.ir import Network
+from pyomo_nn.ir.gradients import GradientNetwork
 from pyomo_nn.objectives.base import EXP_CAPABLE_SOLVERS, Objective, softmax
 from pyomo_nn.problem_result import NetworkEvaluation, ProblemResult
 from pyomo_nn.solvers import DEFAULT_TIME_LIMIT, SolverConfig, available_solvers, solve
+from pyomo_nn.solvers.backends import HIGHS_NAMES
+from pyomo_nn.solvers.gradient_start import SEARCH_LEAK, FoundStart, ascend, search_seconds
+from pyomo_nn.solvers.highs_adapter import HIGHS_OPTIONS_AFTER_SEARCH
 
 
 class Problem:
@@ -71,6 +77,8 @@ class Problem:
                 f"{len(objectives)}"
             )
         self.sense = "maximize" if objectives[0].sense == pyo.maximize else "minimize"
+        #: What the problem built; a component added later is the user's (see _search_start).
+        self._built = frozenset(self.model.component_map())
         self.build_time = time.perf_counter() - start
 
     # -- what objectives read --------------------------------------------------------
@@ -117,12 +125,16 @@ class Problem:
         threads: int | None = None,
         options: Mapping[str, Any] | None = None,
         start: ArrayLike | None = None,
+        search_start: bool = True,
     ) -> ProblemResult:
         """Solve and judge the answer with onnxruntime.
 
         ``solver`` defaults to HiGHS, or to ``scip_direct`` for objectives that need exp()
-        (a MINLP). The solver is warm-started at input ``start`` (default: the centre of the
-        input box), e.g. the answer of a cheaper objective. A time limit returns the incumbent
+        (a MINLP). The solver is warm-started at input ``start``, e.g. the answer of a cheaper
+        objective; without one, objectives that offer a search score (MaxDiff, Verify) start
+        from the best input of a short gradient search on it (``search_start``; as in
+        :func:`pyomo_nn.solve`, HiGHS then runs without its RINS/RENS sub-MIPs), the others
+        from the centre of the input box. A time limit returns the incumbent
         (if any) with the dual bound; a proof of infeasibility returns a result with status
         ``infeasible`` whose ``meaning`` says what was proved.
         """
@@ -138,13 +150,20 @@ class Problem:
             )
         )
         self._check_solver(config.name)
+        found = self._search_start(config.time_limit) if start is None and search_start else None
+        if found is not None:
+            start = found.point
+            if config.name in HIGHS_NAMES:
+                config = replace(config, options={**HIGHS_OPTIONS_AFTER_SEARCH, **config.options})
         self._warm_start(start)
         meaning = ""
         try:
-            solved = solve(self.model, config)
+            solved = solve(self.model, config, search_start=False)
         except InfeasibleModelError as error:
             solved = error.result
             meaning = f"proved infeasible: {self.objective.infeasible_meaning(self)}"
+        if found is not None:
+            solved = replace(solved, start=str(found.summary))
         x = self.blocks[0].input_values() if solved.has_solution else None
         networks: tuple[NetworkEvaluation, ...] = ()
         evaluation = None
@@ -214,6 +233,34 @@ class Problem:
                 f"{', '.join(capable) or 'none; pip install pyscipopt for scip_direct'}), or optimise "
                 "in logit space (a MILP)"
             )
+
+    def _search_start(self, time_limit: float | None) -> FoundStart | None:
+        """The best input of a gradient search on the objective's search score over the input
+        box, or None when the objective has none, a network a layer without a gradient, or the
+        user added components to the model (their constraints might refuse the point)."""
+        if set(self.model.component_map(active=True)) - self._built:
+            return None
+        lower, upper = self.input_box()
+        if self.objective.search_score(self, [net.forward(lower[None]) for net in self.networks]) is None:
+            return None
+        try:
+            gradients = [GradientNetwork(net) for net in self.networks]
+        except UnsupportedOperatorError:
+            return None
+        sign = 1.0 if self.sense == "maximize" else -1.0
+
+        def evaluate(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            tensors = [net.activations(x) for net in self.networks]
+            logits = [values[net.layers[-1].name] for net, values in zip(self.networks, tensors, strict=True)]
+            score = self.objective.search_score(self, logits)
+            grad = np.zeros_like(x)
+            for network, values, logit_gradient in zip(
+                gradients, tensors, score.logit_gradients, strict=True
+            ):
+                grad += network.input_gradient(values, logit_gradient, SEARCH_LEAK)
+            return sign * score.values, sign * grad
+
+        return ascend(evaluate, lower, upper, search_seconds(time_limit), sign)
 
     def _warm_start(self, start: ArrayLike | None) -> None:
         """Start every block (and the objective, if it can) from ``start`` clipped to the input

@@ -124,6 +124,7 @@ class ProblemResult(HasGap):
             "bounds_time": self.bounds_time,
             "build_time": self.build_time,
             "solve_time": self.solve_time,
+            "start": self.solve_result.start,
             "details": {key: _plain(value) for key, value in self.details.items()},
             "networks": [network.to_dict() for network in self.networks],
             "x": None if self.x is None else self.x.tolist(),
@@ -143,6 +144,8 @@ class ProblemResult(HasGap):
                 f"solve {self.solve_time:.2f} s",
             ),
         ]
+        if self.solve_result.start:
+            rows.append(("start", self.solve_result.start))
         if self.meaning:
             rows.append(("meaning", self.meaning))
         if self.evaluation is not None:

@@ -66,6 +66,15 @@ class Evaluation:
     details: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SearchScore:
+    """An objective's value per input of a batch and its gradient with respect to each
+    network's logits (one batch x outputs array per network)."""
+
+    values: np.ndarray
+    logit_gradients: list[np.ndarray]
+
+
 class ProblemView(Protocol):
     """What an objective reads from, and adds to, the problem it is built into.
 
@@ -151,6 +160,14 @@ class Objective(ABC):
         Only worth overriding when every ``x`` of the domain is feasible for the objective, so
         a solver taking a MIP start always holds an incumbent."""
 
+    def search_score(self, problem: ProblemView, logits: Sequence[np.ndarray]) -> SearchScore | None:
+        """For the gradient-search start of ``Problem.solve``: the objective's value over a batch
+        of inputs from each network's logits there (``logits[i]``: batch x outputs, numpy forward
+        pass) and its gradient with respect to each network's logits. Only for objectives that
+        every input of the domain satisfies (with :meth:`warm_start` completing the start);
+        None, the default, means no search."""
+        return None
+
     @abstractmethod
     def evaluate(self, problem: ProblemView, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
         """Judge the found input ``x`` from each network's reference ``logits`` there."""
@@ -185,3 +202,21 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     """Numerically stable softmax of a logit vector."""
     shifted = np.exp(logits - np.max(logits))
     return shifted / np.sum(shifted)
+
+
+def softmax_rows(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of a batch of logit vectors."""
+    shifted = np.exp(logits - np.max(logits, axis=1, keepdims=True))
+    return shifted / np.sum(shifted, axis=1, keepdims=True)
+
+
+def through_softmax(probabilities: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+    """A gradient with respect to softmax outputs, taken back to the logits (row-wise)."""
+    return probabilities * (gradient - np.sum(probabilities * gradient, axis=1, keepdims=True))
+
+
+def l1_score(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise L1 distance ``|a - b|`` of two batches and its (sub)gradient with respect to
+    ``a`` (the one with respect to ``b`` is its negation)."""
+    difference = a - b
+    return np.abs(difference).sum(axis=1), np.sign(difference)

@@ -10,7 +10,16 @@ import numpy as np
 import pyomo.environ as pyo
 
 from pyomo_nn.errors import IncompatibleNetworksError, ObjectiveConfigError
-from pyomo_nn.objectives.base import Evaluation, Objective, ProblemView, softmax
+from pyomo_nn.objectives.base import (
+    Evaluation,
+    Objective,
+    ProblemView,
+    SearchScore,
+    l1_score,
+    softmax,
+    softmax_rows,
+    through_softmax,
+)
 from pyomo_nn.objectives.encoding import (
     Difference,
     MaximisedAbs,
@@ -91,6 +100,21 @@ class MaxDiff(Objective):
         absolute: MaximisedAbs = problem.state["difference"]
         pairs = itertools.combinations(range(len(values)), 2)
         absolute.warm_start(np.concatenate([values[i] - values[j] for i, j in pairs]))
+
+    def search_score(self, problem: ProblemView, logits: Sequence[np.ndarray]) -> SearchScore:
+        """The pairwise L1 distance of the logits (or probabilities) and its gradient."""
+        probabilities = self.space == "probabilities"
+        values = [softmax_rows(batch) if probabilities else batch for batch in logits]
+        total = np.zeros(len(values[0]))
+        gradients = [np.zeros_like(batch) for batch in values]
+        for i, j in itertools.combinations(range(len(values)), 2):
+            distance, gradient = l1_score(values[i], values[j])
+            total += distance
+            gradients[i] += gradient
+            gradients[j] -= gradient
+        if probabilities:
+            gradients = [through_softmax(p, g) for p, g in zip(values, gradients, strict=True)]
+        return SearchScore(total, gradients)
 
     def evaluate(self, problem: ProblemView, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
         logit_l1 = pairwise_l1(list(logits))

@@ -11,7 +11,16 @@ import pyomo.environ as pyo
 from numpy.typing import ArrayLike
 
 from pyomo_nn.errors import ObjectiveConfigError, ShapeMismatchError
-from pyomo_nn.objectives.base import Evaluation, Objective, ProblemView, softmax
+from pyomo_nn.objectives.base import (
+    Evaluation,
+    Objective,
+    ProblemView,
+    SearchScore,
+    l1_score,
+    softmax,
+    softmax_rows,
+    through_softmax,
+)
 from pyomo_nn.objectives.encoding import Difference, MaximisedAbs, add_maximised_abs, add_softmax
 from pyomo_nn.objectives.maxdiff import SPACES
 
@@ -72,6 +81,15 @@ class Verify(Objective):
             network = problem.networks[0]
             absolute: MaximisedAbs = problem.state["difference"]
             absolute.warm_start(network.forward(x) - self._reference(network))
+
+    def search_score(self, problem: ProblemView, logits: Sequence[np.ndarray]) -> SearchScore:
+        """The L1 distance of the outputs (logits or probabilities) from those at x0, and its
+        gradient."""
+        probabilities = self.space == "probabilities"
+        values = softmax_rows(logits[0]) if probabilities else logits[0]
+        reference = np.broadcast_to(self._reference(problem.networks[0]), values.shape)
+        total, gradient = l1_score(values, reference)
+        return SearchScore(total, [through_softmax(values, gradient) if probabilities else gradient])
 
     def evaluate(self, problem: ProblemView, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
         at_x = logits[0]

@@ -17,6 +17,7 @@ already hold values, a layer kind without a gradient) keep the box-centre start.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +63,65 @@ class StartSearch:
         )
 
 
+#: ``evaluate(x)`` of a search: for a batch of inputs, the values to maximise and their
+#: gradients with respect to the inputs (a ReLU may leak SEARCH_LEAK of it; see GradientNetwork).
+Evaluate = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class FoundStart:
+    """The best input of a search and its summary."""
+
+    point: np.ndarray
+    summary: StartSearch
+
+
+def search_seconds(time_limit: float | None) -> float:
+    """The search's share of a solve's time limit (SEARCH_TIME_SHARE, at most SEARCH_MAX_SECONDS)."""
+    return (
+        SEARCH_MAX_SECONDS if time_limit is None else min(SEARCH_MAX_SECONDS, SEARCH_TIME_SHARE * time_limit)
+    )
+
+
+def ascend(
+    evaluate: Evaluate, lower: np.ndarray, upper: np.ndarray, seconds: float, sense: float = 1.0
+) -> FoundStart:
+    """Projected sign-gradient ascent of ``evaluate`` over the box from its centre and random
+    corners, one batch per step schedule; the best point by value wins (the centre if nothing
+    beats it). ``sense`` (-1 for a minimisation whose negation ``evaluate`` returns) only turns
+    the reported objectives back into the model's terms."""
+    begin = time.perf_counter()
+    deadline = begin + seconds
+    width = upper - lower
+    centre = (lower + upper) / 2
+    rng = np.random.default_rng(SEARCH_SEED)
+    decay = 0.05 ** (1.0 / max(SEARCH_STEPS - 1, 1))
+    with threadpool_limits(limits=1, user_api="blas"):
+        centre_value = float(evaluate(centre[None])[0][0])
+        best_point, best_value, evaluations = centre, centre_value, 1
+        for first_step in SEARCH_FIRST_STEPS:
+            x = np.where(rng.random((SEARCH_STARTS, lower.size)) < 0.5, lower, upper)
+            x[0] = centre
+            step = first_step
+            for _ in range(SEARCH_STEPS + 1):
+                values, grad = evaluate(x)
+                evaluations += len(x)
+                winner = int(np.argmax(values))
+                if values[winner] > best_value:
+                    best_point, best_value = x[winner].copy(), float(values[winner])
+                if time.perf_counter() > deadline:
+                    break
+                x = np.clip(x + step * width * np.sign(grad), lower, upper)
+                step *= decay
+    summary = StartSearch(
+        objective=sense * best_value,
+        centre_objective=sense * centre_value,
+        evaluations=evaluations,
+        seconds=time.perf_counter() - begin,
+    )
+    return FoundStart(best_point, summary)
+
+
 @dataclass(frozen=True)
 class _LinearTarget:
     """``sense * (sum_b c_b @ y_b(x) + c_x @ x)`` over the box ``lower <= x <= upper``."""
@@ -73,14 +133,23 @@ class _LinearTarget:
     upper: np.ndarray
     sense: float  # +1 maximise, -1 minimise
 
-    def values(self, x: np.ndarray) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
-        """The maximised objective (without constant) per point of batch ``x``, and every
-        network's tensors at ``x``."""
-        tensors = [block.network.activations(x) for block in self.blocks]
-        total = x @ self.input_coefs
-        for block, coefs, values in zip(self.blocks, self.output_coefs, tensors, strict=True):
-            total = total + values[block.network.layers[-1].name] @ coefs
-        return self.sense * total, tensors
+    def evaluator(self) -> Evaluate:
+        """The maximised objective (without its constant) and its input gradient, batched;
+        raises UnsupportedOperatorError for a layer kind without a gradient."""
+        gradients = [GradientNetwork(block.network) for block in self.blocks]
+
+        def evaluate(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            total = x @ self.input_coefs
+            grad = np.broadcast_to(self.input_coefs, x.shape).copy()
+            for block, coefs, network in zip(self.blocks, self.output_coefs, gradients, strict=True):
+                tensors = block.network.activations(x)
+                total = total + tensors[block.network.layers[-1].name] @ coefs
+                grad += network.input_gradient(
+                    tensors, np.broadcast_to(coefs, (len(x), coefs.size)), SEARCH_LEAK
+                )
+            return self.sense * total, self.sense * grad
+
+        return evaluate
 
 
 def search_start(
@@ -92,61 +161,13 @@ def search_start(
     if target is None:
         return None
     try:
-        gradients = [GradientNetwork(block.network) for block in target.blocks]
+        evaluate = target.evaluator()
     except UnsupportedOperatorError:
         return None
-    seconds = SEARCH_MAX_SECONDS
-    if time_limit is not None:
-        seconds = min(seconds, SEARCH_TIME_SHARE * time_limit)
-    with threadpool_limits(limits=1, user_api="blas"):
-        found = _ascend(target, gradients, time.perf_counter() + seconds)
+    found = ascend(evaluate, target.lower, target.upper, search_seconds(time_limit), target.sense)
     for block in target.blocks:
         block.warm_start(found.point)
     return found.summary
-
-
-@dataclass(frozen=True)
-class _Found:
-    point: np.ndarray
-    summary: StartSearch
-
-
-def _ascend(target: _LinearTarget, gradients: list[GradientNetwork], deadline: float) -> _Found:
-    """Projected sign-gradient ascent from the centre and random corners, one batch per step
-    schedule; the best point by the exact forward pass wins (the centre if nothing beats it)."""
-    begin = time.perf_counter()
-    lower, upper = target.lower, target.upper
-    width = upper - lower
-    centre = (lower + upper) / 2
-    centre_value = float(target.values(centre[None])[0][0])
-    best_point, best_value, evaluations = centre, centre_value, 1
-    rng = np.random.default_rng(SEARCH_SEED)
-    decay = 0.05 ** (1.0 / max(SEARCH_STEPS - 1, 1))
-    for first_step in SEARCH_FIRST_STEPS:
-        x = np.where(rng.random((SEARCH_STARTS, lower.size)) < 0.5, lower, upper)
-        x[0] = centre
-        step = first_step
-        for _ in range(SEARCH_STEPS + 1):
-            values, tensors = target.values(x)
-            evaluations += len(x)
-            winner = int(np.argmax(values))
-            if values[winner] > best_value:
-                best_point, best_value = x[winner].copy(), float(values[winner])
-            if time.perf_counter() > deadline:
-                break
-            grad = np.broadcast_to(target.sense * target.input_coefs, x.shape).copy()
-            for network, coefs, values_b in zip(gradients, target.output_coefs, tensors, strict=True):
-                direction = np.broadcast_to(target.sense * coefs, (len(x), coefs.size))
-                grad += network.input_gradient(values_b, direction, SEARCH_LEAK)
-            x = np.clip(x + step * width * np.sign(grad), lower, upper)
-            step *= decay
-    summary = StartSearch(
-        objective=target.sense * best_value,
-        centre_objective=target.sense * centre_value,
-        evaluations=evaluations,
-        seconds=time.perf_counter() - begin,
-    )
-    return _Found(best_point, summary)
 
 
 def _linear_target(model: pyo.Block, blocks: list[NetworkBlock]) -> _LinearTarget | None:
