@@ -64,9 +64,16 @@ def test_start_point_is_in_the_box_and_scores_what_it_reports():
 
 
 def test_search_does_not_apply_where_its_point_could_mislead():
-    # a user constraint on the outputs: the search's point may violate it
+    # a user constraint on the outputs that the search's point violates (the centre's margin
+    # is -2.3, the search reaches 4.5): the inputs are left without values
     m, *_ = _margin_model()
-    m.cap = pyo.Constraint(expr=m.nn.outputs[0] <= 100.0)
+    m.cap = pyo.Constraint(expr=m.obj.expr <= -2.0)
+    assert search_start(m, [m.nn], time_limit=10) is None
+    assert all(var.value is None for var in m.nn.input_vars())
+    # ... one that reads a variable of the user's own (without a value)
+    m, *_ = _margin_model()
+    m.w = pyo.Var(bounds=(0, 200))
+    m.cap = pyo.Constraint(expr=m.nn.outputs[0] <= m.w)
     assert search_start(m, [m.nn], time_limit=10) is None
     # inputs holding values: the user's start (or a previous solution) is kept
     m, *_ = _margin_model()
@@ -159,3 +166,14 @@ def test_search_scores_have_the_gradient_of_their_values(space):
                     objective.search_score(problem, up).values - objective.search_score(problem, down).values
                 ) / 2e-6
                 assert np.allclose(numeric, score.logit_gradients[i][:, k], atol=1e-5)
+
+
+def test_user_constraints_that_hold_at_the_point_keep_the_search():
+    m, *_ = _margin_model()
+    m.cap = pyo.Constraint(expr=m.nn.outputs[0] <= 100.0)
+    found = search_start(m, [m.nn], time_limit=10)
+    assert found is not None and found.objective > found.centre_objective
+    m, *_ = _margin_model()
+    m.cap = pyo.Constraint(expr=m.nn.outputs[0] <= 100.0)
+    result = pnn.solve(m)
+    assert result.status == "optimal" and result.start.startswith("gradient search")

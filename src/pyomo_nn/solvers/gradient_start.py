@@ -10,8 +10,9 @@ digits instances in about 0.01 s.
 
 The search only proposes a start: the forward pass scores each point exactly, the solver
 checks the start against the model, and the answer is the solver's. Models where the search
-does not apply (a nonlinear objective, user constraints on the network variables, inputs that
-already hold values, a layer kind without a gradient) keep the box-centre start.
+does not apply (a nonlinear objective, inputs that already hold values, a layer kind without
+a gradient, a user constraint on the network variables that the point violates or that reads
+other variables) keep the box-centre start.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ SEARCH_TIME_SHARE = 0.05
 SEARCH_MAX_SECONDS = 2.0
 #: Seed of the random starts: the same model gets the same start.
 SEARCH_SEED = 0
+#: A user constraint on the network's variables must hold at the search's point to this
+#: relative slack (the solver's feasibility tolerance is 1e-9 on these rows' scale; the start
+#: is only a proposal, the solver checks it again).
+START_CHECK_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,7 @@ class _LinearTarget:
     lower: np.ndarray
     upper: np.ndarray
     sense: float  # +1 maximise, -1 minimise
+    user_constraints: list[pyo.Constraint]  # outside the blocks, on their variables: checked at the point
 
     def evaluator(self) -> Evaluate:
         """The maximised objective (without its constant) and its input gradient, batched;
@@ -167,13 +173,31 @@ def search_start(
     found = ascend(evaluate, target.lower, target.upper, search_seconds(time_limit), target.sense)
     for block in target.blocks:
         block.warm_start(found.point)
+    if not all(_holds(constraint) for constraint in target.user_constraints):
+        for var in target.blocks[0].input_vars():
+            if not var.fixed:
+                var.set_value(None, skip_validation=True)
+        return None
     return found.summary
+
+
+def _holds(constraint: pyo.Constraint) -> bool:
+    """Whether ``constraint`` holds at the variables' current values (False if one has none)."""
+    try:
+        value = pyo.value(constraint.body, exception=True)
+    except ValueError:
+        return False
+    if value is None:
+        return False
+    lower, upper = constraint.lb, constraint.ub
+    slack = START_CHECK_TOLERANCE * (1.0 + abs(value))
+    return (lower is None or value >= lower - slack) and (upper is None or value <= upper + slack)
 
 
 def _linear_target(model: pyo.Block, blocks: list[NetworkBlock]) -> _LinearTarget | None:
     """The objective as a linear function of network outputs over one shared input vector,
-    or None when it is not one, when the inputs already hold values (the user's start or a
-    previous solution), or when constraints outside the blocks touch those variables."""
+    or None when it is not one or when the inputs already hold values (the user's start or a
+    previous solution); constraints outside the blocks on those variables come with it."""
     objectives = list(model.component_data_objects(pyo.Objective, active=True, descend_into=True))
     if len(objectives) != 1 or not blocks:
         return None
@@ -205,8 +229,6 @@ def _linear_target(model: pyo.Block, blocks: list[NetworkBlock]) -> _LinearTarge
         else:
             return None  # a variable of the user's own: its value would not follow from x
     watched = set(position) | {id(var) for block in used for var in block.output_vars()}
-    if _touched_outside_blocks(model, watched):
-        return None
     lower, upper = (np.array(a, dtype=np.float64) for a in used[0].input_box())
     for block in used[1:]:
         other_lower, other_upper = block.input_box()
@@ -217,15 +239,18 @@ def _linear_target(model: pyo.Block, blocks: list[NetworkBlock]) -> _LinearTarge
     if np.any(lower > upper) or not np.all(np.isfinite(lower) & np.isfinite(upper)):
         return None
     sense = 1.0 if objectives[0].sense == pyo.maximize else -1.0
-    return _LinearTarget(used, output_coefs, input_coefs, lower, upper, sense)
+    user_constraints = _touched_outside_blocks(model, watched)
+    return _LinearTarget(used, output_coefs, input_coefs, lower, upper, sense, user_constraints)
 
 
-def _touched_outside_blocks(block: pyo.Block, watched: set[int]) -> bool:
-    """Whether an active constraint outside every NetworkBlock reads a variable in ``watched``."""
-    for constraint in block.component_data_objects(pyo.Constraint, active=True, descend_into=False):
-        if any(id(var) in watched for var in identify_variables(constraint.body, include_fixed=False)):
-            return True
+def _touched_outside_blocks(block: pyo.Block, watched: set[int]) -> list[pyo.Constraint]:
+    """The active constraints outside every NetworkBlock that read a variable in ``watched``."""
+    found = [
+        constraint
+        for constraint in block.component_data_objects(pyo.Constraint, active=True, descend_into=False)
+        if any(id(var) in watched for var in identify_variables(constraint.body, include_fixed=False))
+    ]
     for sub in block.component_data_objects(pyo.Block, active=True, descend_into=False):
-        if not isinstance(sub, NetworkBlock) and _touched_outside_blocks(sub, watched):
-            return True
-    return False
+        if not isinstance(sub, NetworkBlock):
+            found.extend(_touched_outside_blocks(sub, watched))
+    return found
