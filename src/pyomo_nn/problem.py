@@ -35,9 +35,13 @@ from pyomo_nn.ir.gradients import GradientNetwork
 from pyomo_nn.objectives.base import EXP_CAPABLE_SOLVERS, Objective, softmax
 from pyomo_nn.problem_result import NetworkEvaluation, ProblemResult
 from pyomo_nn.solvers import DEFAULT_TIME_LIMIT, SolverConfig, available_solvers, solve
-from pyomo_nn.solvers.backends import HIGHS_NAMES
-from pyomo_nn.solvers.gradient_start import SEARCH_LEAK, FoundStart, ascend, search_seconds
-from pyomo_nn.solvers.highs_adapter import HIGHS_OPTIONS_AFTER_SEARCH
+from pyomo_nn.solvers.gradient_start import (
+    SEARCH_LEAK,
+    FoundStart,
+    ascend,
+    config_after_search,
+    search_seconds,
+)
 
 
 class Problem:
@@ -153,8 +157,7 @@ class Problem:
         found = self._search_start(config.time_limit) if start is None and search_start else None
         if found is not None:
             start = found.point
-            if config.name in HIGHS_NAMES:
-                config = replace(config, options={**HIGHS_OPTIONS_AFTER_SEARCH, **config.options})
+            config = config_after_search(config, found.summary)
         self._warm_start(start)
         meaning = ""
         try:

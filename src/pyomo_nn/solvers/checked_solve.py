@@ -11,11 +11,11 @@ import pyomo.environ as pyo
 from pyomo_nn.blocks.network_block import network_blocks
 from pyomo_nn.errors import InfeasibleModelError, SolverConfigError, SolverFailedError
 from pyomo_nn.result import Result, recheck
-from pyomo_nn.solvers.backends import HIGHS_NAMES, run_solver
+from pyomo_nn.solvers.backends import run_solver
 from pyomo_nn.solvers.capabilities import check_solver_takes, is_local
 from pyomo_nn.solvers.config import DEFAULT_TIME_LIMIT, SolverConfig
+from pyomo_nn.solvers.gradient_start import config_after_search
 from pyomo_nn.solvers.gradient_start import search_start as search_start_of
-from pyomo_nn.solvers.highs_adapter import HIGHS_OPTIONS_AFTER_SEARCH
 from pyomo_nn.solvers.outcome import SolveOutcome
 
 #: Name of the constant objective a feasibility solve adds for the solver's sake.
@@ -44,7 +44,8 @@ def solve(
     (the default), a model whose objective is linear in network outputs over inputs without
     values starts from the best input of a short gradient search on the objective
     (:mod:`~pyomo_nn.solvers.gradient_start`, reported in ``Result.start``), and HiGHS then
-    runs without its RINS/RENS sub-MIPs (``HIGHS_OPTIONS_AFTER_SEARCH``; options you pass win).
+    runs without its RINS/RENS sub-MIPs (``HIGHS_OPTIONS_AFTER_SEARCH``; options you pass win);
+    the search's seconds count against the time limit.
 
     ``solver`` is a Pyomo solver name or a full :class:`SolverConfig` (then passing keyword
     settings too is an error: one of the two would be silently ignored). A model with no
@@ -64,8 +65,8 @@ def solve(
     blocks = network_blocks(model)  # upstream first: chained blocks start from consistent values
     check_solver_takes(blocks, config.name)
     start = search_start_of(model, blocks, config.time_limit) if search_start and objectives else None
-    if start is not None and config.name in HIGHS_NAMES:
-        config = replace(config, options={**HIGHS_OPTIONS_AFTER_SEARCH, **config.options})
+    if start is not None:
+        config = config_after_search(config, start)
     for block in blocks:
         block.warm_start()
     outcome = run_solver(model, config) if objectives else _feasibility_solve(model, config)

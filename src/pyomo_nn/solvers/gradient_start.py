@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyomo.environ as pyo
@@ -31,6 +31,9 @@ from threadpoolctl import ThreadpoolController
 from pyomo_nn.blocks.network_block import NetworkBlock
 from pyomo_nn.errors import UnsupportedOperatorError
 from pyomo_nn.ir.gradients import GradientNetwork
+from pyomo_nn.solvers.backends import HIGHS_NAMES
+from pyomo_nn.solvers.config import SolverConfig
+from pyomo_nn.solvers.highs_adapter import HIGHS_OPTIONS_AFTER_SEARCH
 
 #: Gradient the search lets through an inactive ReLU (a leaky surrogate: plain gradients die
 #: where most ReLUs are off; the forward pass that scores points stays exact).
@@ -80,6 +83,19 @@ class FoundStart:
 
     point: np.ndarray
     summary: StartSearch
+
+
+def config_after_search(config: SolverConfig, found: StartSearch) -> SolverConfig:
+    """The solve's settings once a search gave the start: its seconds come off the time limit
+    (the limit covers the whole call), and HiGHS runs without RINS/RENS
+    (``HIGHS_OPTIONS_AFTER_SEARCH``; options the caller set win)."""
+    if config.time_limit is not None:
+        config = replace(
+            config, time_limit=config.time_limit - min(found.seconds, SEARCH_TIME_SHARE * config.time_limit)
+        )
+    if config.name in HIGHS_NAMES:
+        config = replace(config, options={**HIGHS_OPTIONS_AFTER_SEARCH, **config.options})
+    return config
 
 
 def search_seconds(time_limit: float | None) -> float:
