@@ -86,6 +86,14 @@ def test_search_does_not_apply_where_its_point_could_mislead():
     m.z = pyo.Var(bounds=(0, 1))
     m.obj.expr = m.obj.expr + m.z
     assert search_start(m, [m.nn], time_limit=10) is None
+    # integer inputs: a point of the continuous search would not be a start
+    net = random_mlp([2, 6, 1], seed=6)
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(2), bounds=(0, 3), domain=pyo.Integers)
+    m.nn = pnn.NetworkBlock(net, inputs=m.x)
+    m.obj = pyo.Objective(expr=m.nn.outputs[0], sense=pyo.maximize)
+    assert search_start(m, [m.nn], time_limit=10) is None
+    assert pnn.solve(m).status == "optimal"
     # switched off
     m, *_ = _margin_model()
     assert pnn.solve(m, search_start=False).start == ""

@@ -242,6 +242,8 @@ def _linear_target(model: pyo.Block, blocks: list[NetworkBlock]) -> _LinearTarge
         return None
     if any(var.value is not None and not var.fixed for var in inputs):
         return None
+    if any(var.is_integer() and not var.fixed for var in inputs):  # the search moves continuously
+        return None
     output_coefs = [np.zeros(block.network.output_size) for block in used]
     input_coefs = np.zeros(len(inputs))
     for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
