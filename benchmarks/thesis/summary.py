@@ -1,6 +1,7 @@
 """Print the markdown tables of docs/thesis.md from the CSVs in ``benchmarks/thesis/results/``.
 
 python benchmarks/thesis/run.py summary
+python benchmarks/thesis/summary.py _3000x1_800x2 _800x2_100x10 --mineps _reduced _extended  # + chapter 4
 """
 
 from __future__ import annotations
@@ -177,6 +178,39 @@ def chapter4_table(tag: str) -> str:
     return "\n".join(lines)
 
 
+def mineps_table(tags: list[str]) -> str:
+    """The docs/thesis.md mineps table from ``chapter4_mineps{tag}.csv`` (several runs merged,
+    one row per pruning level): best eps found per digit (``~``: stopped at the time limit, an
+    upper bound; ``none``: no separating input found), and the pruned copy's test accuracy."""
+    rows = [r for tag in tags for r in read(f"chapter4_mineps{tag}.csv")]
+    levels: dict[float, dict[str, dict[str, str]]] = defaultdict(dict)
+    for r in rows:
+        levels[float(r["percent"])][r["digit"]] = r
+    digits = sorted({r["digit"] for r in rows}, key=int)
+    lines = [
+        "| pruned % | weights zeroed | pruned test acc | " + " | ".join(f"digit {d}" for d in digits) + " |",
+        "|---|---|---|" + "---|" * len(digits),
+    ]
+    for percent in sorted(levels):
+        cells = levels[percent]
+        first = next(iter(cells.values()))
+        out = []
+        for d in digits:
+            r = cells.get(d)
+            if r is None:
+                out.append("-")
+            elif not r["eps"]:
+                out.append("none")
+            else:
+                out.append(("" if r["status"] == "optimal" else "~") + f"{float(r['eps']):.3f}")
+        lines.append(
+            f"| {percent:g} | {float(first['zeroed_share']):.1%} | {float(first['pruned_test_acc']):.1%} | "
+            + " | ".join(out)
+            + " |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     print("## rounding\n")
     print(rounding_table(read("rounding.csv")))
@@ -186,9 +220,14 @@ def main(argv: list[str] | None = None) -> None:
     if any(tagged.values()):
         print("\n## MILP budget and its exponential split (200x5, eps 0.04)\n")
         print(split_table(tagged))
-    for tag in argv or ():
+    argv = list(argv or ())
+    mineps_tags = argv[argv.index("--mineps") + 1 :] if "--mineps" in argv else []
+    for tag in argv[: argv.index("--mineps")] if "--mineps" in argv else argv:
         print(f"\n## chapter 4 maxdiff, chapter4_maxdiff{tag}.csv\n")
         print(chapter4_table(tag))
+    if mineps_tags:
+        print(f"\n## chapter 4 mineps, {', '.join(f'chapter4_mineps{t}.csv' for t in mineps_tags)}\n")
+        print(mineps_table(mineps_tags))
 
 
 if __name__ == "__main__":
