@@ -191,10 +191,14 @@ class BranchAndBoundSearch:
         twice = parents.subset(np.repeat(rows, 2))
         twice.splits[2 * rows, neurons] = 1
         twice.splits[2 * rows + 1, neurons] = -1
-        if not self.bounder.refine_bounds:
+        layers = np.repeat(self.bounder.layer_of(neurons), 2)
+        deep = np.flatnonzero(layers < len(self.chain.weights) - 1)  # a layer after theirs
+        if not self.bounder.refine_bounds or deep.size == 0:
             return twice
-        scores = intercept_scores(self.bounder, twice, *self.bounder.split_coefficients(twice))
-        return self.bounder.refine(twice, np.repeat(self.bounder.layer_of(neurons), 2), scores)
+        scores = np.zeros(twice.splits.shape)
+        some = twice.subset(deep)
+        scores[deep] = intercept_scores(self.bounder, some, *self.bounder.split_coefficients(some))
+        return self.bounder.refine(twice, layers, scores)
 
     def _file(self, batch: BranchBatch, bounds: BatchBounds, inherited: np.ndarray, how: str) -> None:
         """Record candidate points, close what is proved, put the rest in the pool."""
