@@ -9,6 +9,14 @@ MILPs) -> :mod:`.api` (``branch_and_bound`` and its result).
 
 from pyomo_nn.bab.api import STATUSES, BranchAndBoundResult, branch_and_bound
 from pyomo_nn.bab.objective import LinearOutputs, outputs
-from pyomo_nn.bab.pair import side_by_side
+from pyomo_nn.bab.pair import side_by_side, side_by_side_bounds
 
-__all__ = ["STATUSES", "BranchAndBoundResult", "LinearOutputs", "branch_and_bound", "outputs", "side_by_side"]
+__all__ = [
+    "STATUSES",
+    "BranchAndBoundResult",
+    "LinearOutputs",
+    "branch_and_bound",
+    "outputs",
+    "side_by_side",
+    "side_by_side_bounds",
+]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from pyomo_nn.bab.chain import relu_chain
-from pyomo_nn.errors import IncompatibleNetworksError
+from pyomo_nn.bounds import Bounds
+from pyomo_nn.errors import EmptyDomainError, IncompatibleNetworksError
 from pyomo_nn.ir import INPUT, Dense, Network, ReLU
 
 
@@ -43,6 +44,55 @@ def side_by_side(first: Network, second: Network) -> Network:
             layers.append(ReLU(f"pair_relu_{k}", previous))
             previous = f"pair_relu_{k}"
     return Network(tuple(layers), first.input_shape)
+
+
+def side_by_side_bounds(
+    first: Network, second: Network, first_bounds: Bounds, second_bounds: Bounds
+) -> Bounds:
+    """Bounds of ``side_by_side(first, second)`` from each network's own bounds, at no cost.
+
+    The pair's layers are block-diagonal, so its pre-activations are the two networks' side by
+    side; a padded identity layer's pre-activation is the post-ReLU box of the last hidden layer
+    (``max(0, l), max(0, u)``). The bounds hold where both networks' do (the intersection of
+    their input boxes) and are as tight as theirs. Computing them on the pair instead works on
+    dense block matrices of the summed width: for 3000x1 against 200x5 (MNIST) that took 1014 s
+    against 6 s for the two networks."""
+    pair = side_by_side(first, second)
+    first_bounds.check_matches(first)
+    second_bounds.check_matches(second)
+    input_lower = np.maximum(first_bounds.input_lower, second_bounds.input_lower)
+    input_upper = np.minimum(first_bounds.input_upper, second_bounds.input_upper)
+    if np.any(input_lower > input_upper):
+        raise EmptyDomainError(
+            "the two networks' bounds hold over disjoint input boxes; compute both over the same domain"
+        )
+    depth = max(len(first_bounds.lower), len(second_bounds.lower))
+    sides = [_padded_bounds(bounds, depth) for bounds in (first_bounds, second_bounds)]
+    methods = {first_bounds.method, second_bounds.method}
+    return Bounds(
+        input_lower=input_lower,
+        input_upper=input_upper,
+        lower=tuple(np.concatenate([a[0], b[0]]) for a, b in zip(*sides, strict=True)),
+        upper=tuple(np.concatenate([a[1], b[1]]) for a, b in zip(*sides, strict=True)),
+        layer_names=tuple(layer.name for layer in pair.affine_layers),
+        method=methods.pop() if len(methods) == 1 else "mixed",
+        fingerprint=pair.fingerprint(),
+        seconds=first_bounds.seconds + second_bounds.seconds,
+        choice=f"side by side: {first_bounds.method} and {second_bounds.method} bounds of the two networks",
+    )
+
+
+def _padded_bounds(bounds: Bounds, depth: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """A chain's per-layer bounds with the identity layers of ``_padded`` inserted before its
+    output layer: their pre-activations are the last hidden layer's ReLU outputs (the input box
+    for a chain without hidden layers)."""
+    layers = list(zip(bounds.lower, bounds.upper, strict=True))
+    if len(layers) > 1:
+        lower, upper = layers[-2]
+        identity = (np.maximum(lower, 0.0), np.maximum(upper, 0.0))
+    else:
+        identity = (bounds.input_lower, bounds.input_upper)
+    return layers[:-1] + [identity] * (depth - len(layers)) + layers[-1:]
 
 
 def _dense_layers(network: Network) -> list[tuple[np.ndarray, np.ndarray]]:
