@@ -423,7 +423,10 @@ def figures(argv: list[str] | None = None) -> None:
                 axes[0, k].imshow(found, cmap="gray_r", vmin=0, vmax=1)
                 axes[0, k].set_title(f"{c}: {r['class_a']}/{r['class_b']}", fontsize=8)
                 if x0 is not None and region != "box":
-                    axes[1, k].imshow(found - x0.reshape(28, 28), cmap="bwr", vmin=-RADIUS, vmax=RADIUS)
+                    moved = found - x0.reshape(28, 28)
+                    # the neighbours region is a blur of x0 (up to ~0.8 away): scale to what moved
+                    scale = RADIUS if region == "simple" else max(float(np.abs(moved).max()), RADIUS)
+                    axes[1, k].imshow(moved, cmap="bwr", vmin=-scale, vmax=scale)
                 for ax in axes[:, k]:
                     ax.set_xticks([])
                     ax.set_yticks([])
