@@ -33,6 +33,7 @@ root's split neurons only (``m`` of them, layer after layer).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -386,9 +387,12 @@ class BatchBounder:
         return self._backward(batch, alpha, beta, keep=False, arrays=self.single)[0]
 
     # -- optimised bounds ------------------------------------------------------------------------
-    def optimise(self, batch: BranchBatch, iterations: int) -> BatchBounds:
+    def optimise(self, batch: BranchBatch, iterations: int, seconds: float | None = None) -> BatchBounds:
         """Best parameters over ``iterations`` projected Adam steps from the batch's own (in
-        float32), and the valid bound (float64) at the best of them."""
+        float32), and the valid bound (float64) at the best of them. With ``seconds``, the steps
+        stop once that much time has passed (after the first): every iterate is a valid bound,
+        so a search keeps its time limit on wide networks where one batch takes seconds."""
+        stop_at = np.inf if seconds is None else time.perf_counter() + seconds
         single = self.single
         alpha = batch.alpha.astype(np.float32)
         beta = np.where(batch.splits[:, None, :] != 0, batch.beta, 0.0).astype(np.float32)
@@ -398,6 +402,8 @@ class BatchBounder:
         beta1, beta2 = ADAM_BETAS
         has_splits = np.any(batch.splits != 0)
         for iteration in range(iterations):
+            if iteration and time.perf_counter() > stop_at:
+                break
             value, corner, saved, _ = self._backward(batch, alpha, beta, keep=True, arrays=single)
             improved = value > best_value
             best_value = np.where(improved, value, best_value)

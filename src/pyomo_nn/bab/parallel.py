@@ -21,32 +21,41 @@ MIN_CHUNK = 16
 
 
 def bound_in_chunks(
-    bounder: BatchBounder, batch: BranchBatch, iterations: int, executor: Executor | None, state
+    bounder: BatchBounder,
+    batch: BranchBatch,
+    iterations: int,
+    executor: Executor | None,
+    state,
+    seconds: float | None = None,
 ) -> BatchBounds:
-    """Optimised bounds of ``batch``; ``state.lost_chunks`` counts chunks re-run here."""
+    """Optimised bounds of ``batch``, each chunk's steps held to ``seconds`` (a duration, so it
+    means the same on a worker of another machine); ``state.lost_chunks`` counts chunks re-run
+    here."""
     size = batch.splits.shape[0]
     if executor is None or size < 2 * MIN_CHUNK:
-        return bounder.optimise(batch, iterations)
+        return bounder.optimise(batch, iterations, seconds)
     chunks = max(1, min(worker_count(executor), size // MIN_CHUNK))
     edges = np.linspace(0, size, chunks + 1).astype(int)
     parts = [_slice(batch, start, stop) for start, stop in itertools.pairwise(edges)]
-    futures = [executor.submit(_optimise, bounder, part, iterations) for part in parts]
+    futures = [executor.submit(_optimise, bounder, part, iterations, seconds) for part in parts]
     results = []
     for part, future in zip(parts, futures, strict=True):
         try:
             results.append(future.result())
         except Exception:  # a lost worker: its branches are bounded again here
             state.lost_chunks += 1
-            results.append(bounder.optimise(part, iterations))
+            results.append(bounder.optimise(part, iterations, seconds))
     return BatchBounds(*(np.concatenate([getattr(r, name) for r in results]) for name in _FIELDS))
 
 
 _FIELDS = ("lower", "points", "coefficients", "alpha", "beta")
 
 
-def _optimise(bounder: BatchBounder, batch: BranchBatch, iterations: int) -> BatchBounds:
+def _optimise(
+    bounder: BatchBounder, batch: BranchBatch, iterations: int, seconds: float | None
+) -> BatchBounds:
     """Worker entry point (module level so that it pickles)."""
-    return bounder.optimise(batch, iterations)
+    return bounder.optimise(batch, iterations, seconds)
 
 
 def _slice(batch: BranchBatch, start: int, stop: int) -> BranchBatch:

@@ -139,7 +139,7 @@ class BranchAndBoundSearch:
         """Search until every problem is decided, ``deadline`` (a ``time.perf_counter()``)
         passes or ``max_branches`` branches were bounded; may be called again to go on."""
         if not self._root_done:
-            self._root()
+            self._root(deadline)
         while True:
             open_problems = self.open_problems()
             if open_problems.size == 0 or time.perf_counter() >= deadline:
@@ -152,7 +152,7 @@ class BranchAndBoundSearch:
         self._progress(force=True)
         return self.state
 
-    def _root(self) -> None:
+    def _root(self, deadline: float) -> None:
         problems = np.arange(self.problem_count)
         alpha, beta = self.bounder.initial_parameters(self.chain.rows.shape[1])
         batch = BranchBatch(
@@ -163,7 +163,7 @@ class BranchAndBoundSearch:
         )
         if self.bounder.refine_bounds:
             batch = self.bounder.with_root_bounds(batch)
-        bounds = self.bounder.optimise(batch, ROOT_ITERATIONS)
+        bounds = self.bounder.optimise(batch, ROOT_ITERATIONS, _remaining(deadline))
         self.root_bounds = bounds.lower.max(axis=1)
         self.state.branches += problems.size
         self._file(batch, bounds, np.full(problems.size, -np.inf), "root bound")
@@ -180,7 +180,9 @@ class BranchAndBoundSearch:
         if not keep.any():
             return
         children = self._children(parents.subset(np.flatnonzero(keep)), neurons[keep])
-        bounds = bound_in_chunks(self.bounder, children, CHILD_ITERATIONS, self.executor, self.state)
+        bounds = bound_in_chunks(
+            self.bounder, children, CHILD_ITERATIONS, self.executor, self.state, _remaining(deadline)
+        )
         self.state.branches += children.splits.shape[0]
         self._file(children, bounds, np.repeat(parent_lower[keep], 2), "bound")
 
@@ -280,3 +282,8 @@ class BranchAndBoundSearch:
             f"lowest bound {self.state.lower[worst]:.6g} (problem {worst}), "
             f"best value {np.min(self.state.best):.6g}; closed by {self.state.closed_by}"
         )
+
+
+def _remaining(deadline: float) -> float | None:
+    """Seconds until ``deadline`` (None without one): the bounding steps' budget."""
+    return None if not np.isfinite(deadline) else max(deadline - time.perf_counter(), 0.0)
