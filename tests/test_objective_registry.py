@@ -58,6 +58,7 @@ def test_entry_point_plugin_is_found_and_solves(tmp_path, monkeypatch):
     result = pnn.Verification(net, pnn.Box(-1, 2)).solve(margin(right=0, wrong=1), time_limit=30)
     assert result.objective == pytest.approx(2.0, abs=1e-6)  # -x - x at x = -1
     assert result.details["network_wrong"] is True and result.verified
+    assert result.solve_result.start.startswith("gradient search")  # the plug-in's search_score
 
 
 def test_broken_entry_point_is_a_clear_error(tmp_path, monkeypatch):

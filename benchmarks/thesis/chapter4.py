@@ -151,7 +151,7 @@ def logit_gap_objective(cls: int):
     MaxDiff is the L1 norm; branch and bound needs a linear objective)."""
     import pyomo.environ as pyo
 
-    from pyomo_nn.objectives import Evaluation, Objective
+    from pyomo_nn.objectives import Evaluation, Objective, SearchScore
 
     class LogitGap(Objective):
         name = "logit_gap"
@@ -164,6 +164,11 @@ def logit_gap_objective(cls: int):
         def build(self, problem) -> None:
             a, b = problem.outputs(0), problem.outputs(1)
             problem.block.objective = pyo.Objective(expr=a[self.cls] - b[self.cls], sense=pyo.maximize)
+
+        def search_score(self, problem, logits) -> SearchScore:
+            first, second = np.zeros_like(logits[0]), np.zeros_like(logits[1])
+            first[:, self.cls], second[:, self.cls] = 1.0, -1.0
+            return SearchScore(logits[0][:, self.cls] - logits[1][:, self.cls], [first, second])
 
         def evaluate(self, problem, x, logits) -> Evaluation:
             return Evaluation(value=float(logits[0][self.cls] - logits[1][self.cls]), holds=True, details={})

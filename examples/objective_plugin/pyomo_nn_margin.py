@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyomo.environ as pyo
 
-from pyomo_nn.objectives import Evaluation, Objective
+from pyomo_nn.objectives import Evaluation, Objective, SearchScore
 from pyomo_nn.objectives.base import check_class
 
 
@@ -32,6 +32,13 @@ class Margin(Objective):
         problem.block.objective = pyo.Objective(
             expr=logits[self.wrong] - logits[self.right], sense=pyo.maximize
         )
+
+    def search_score(self, problem, logits: Sequence[np.ndarray]) -> SearchScore:
+        """Optional: the margin over a batch (numpy logits) and its gradient in the logits, for
+        the gradient search that gives the solver its start (every input is feasible here)."""
+        gradient = np.zeros_like(logits[0])
+        gradient[:, self.wrong], gradient[:, self.right] = 1.0, -1.0
+        return SearchScore(logits[0][:, self.wrong] - logits[0][:, self.right], [gradient])
 
     def evaluate(self, problem, x: np.ndarray, logits: Sequence[np.ndarray]) -> Evaluation:
         margin = float(logits[0][self.wrong] - logits[0][self.right])  # onnxruntime's logits at x

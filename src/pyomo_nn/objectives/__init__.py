@@ -7,7 +7,7 @@ objectives up by name, including third-party ones (entry-point group ``pyomo_nn.
 """
 
 from pyomo_nn.objectives.adversarial import Adversarial
-from pyomo_nn.objectives.base import Evaluation, Objective, ProblemView
+from pyomo_nn.objectives.base import Evaluation, Objective, ProblemView, SearchScore
 from pyomo_nn.objectives.feature import Feature
 from pyomo_nn.objectives.maxdiff import MaxDiff
 from pyomo_nn.objectives.maxflip import MaxFlip
@@ -27,6 +27,7 @@ __all__ = [
     "MinEps",
     "Objective",
     "ProblemView",
+    "SearchScore",
     "Verify",
     "available",
     "get",
