@@ -31,16 +31,15 @@ from pyomo_nn.errors import (
     UnsupportedOperatorError,
 )
 from pyomo_nn.ir import Network
-from pyomo_nn.ir.gradients import GradientNetwork
 from pyomo_nn.objectives.base import EXP_CAPABLE_SOLVERS, Objective, softmax
 from pyomo_nn.problem_result import NetworkEvaluation, ProblemResult
 from pyomo_nn.solvers import DEFAULT_TIME_LIMIT, SolverConfig, available_solvers, solve
 from pyomo_nn.solvers.gradient_start import (
-    SEARCH_LEAK,
     FoundStart,
     ascend,
     config_after_search,
     search_seconds,
+    through_networks,
 )
 
 
@@ -246,23 +245,16 @@ class Problem:
         lower, upper = self.input_box()
         if self.objective.search_score(self, [net.forward(lower[None]) for net in self.networks]) is None:
             return None
-        try:
-            gradients = [GradientNetwork(net) for net in self.networks]
-        except UnsupportedOperatorError:
-            return None
         sign = 1.0 if self.sense == "maximize" else -1.0
 
-        def evaluate(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            tensors = [net.activations(x) for net in self.networks]
-            logits = [values[net.layers[-1].name] for net, values in zip(self.networks, tensors, strict=True)]
-            score = self.objective.search_score(self, logits)
-            grad = np.zeros_like(x)
-            for network, values, logit_gradient in zip(
-                gradients, tensors, score.logit_gradients, strict=True
-            ):
-                grad += network.input_gradient(values, logit_gradient, SEARCH_LEAK)
-            return sign * score.values, sign * grad
+        def score(x: np.ndarray, logits: list[np.ndarray]) -> tuple:
+            found = self.objective.search_score(self, logits)
+            return found.values, found.logit_gradients, None
 
+        try:
+            evaluate = through_networks(list(self.networks), score, sign)
+        except UnsupportedOperatorError:
+            return None
         return ascend(evaluate, lower, upper, search_seconds(time_limit), sign)
 
     def _warm_start(self, start: ArrayLike | None) -> None:
