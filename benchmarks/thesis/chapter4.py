@@ -228,6 +228,7 @@ def maxdiff(argv: list[str] | None = None) -> None:
         help="solves per problem, in this order (minlp_maxdiff_prob starts from the last input found)",
     )
     parser.add_argument("--tag", default="", help="suffix of the CSV / npz names")
+    parser.add_argument("--threads", type=int, default=None, help="HiGHS threads per MILP (default: HiGHS')")
     args = parser.parse_args(argv)
 
     _, _, x_test, y_test = load_split()
@@ -278,7 +279,9 @@ def maxdiff(argv: list[str] | None = None) -> None:
                 else:
                     objective = logit_gap_objective(c)
                 try:
-                    res = comparison.solve(objective, time_limit=args.time_limit, start=start)
+                    res = comparison.solve(
+                        objective, time_limit=args.time_limit, start=start, threads=args.threads
+                    )
                 except Exception as error:  # a failed solve is a row, not the end of the run
                     row.update(status=f"error: {type(error).__name__}: {error}"[:200])
                 else:
@@ -362,6 +365,7 @@ def mineps(argv: list[str] | None = None) -> None:
     parser.add_argument("--bounds", default="auto")
     parser.add_argument("--time-limit", type=float, default=20.0, help="seconds per problem")
     parser.add_argument("--tag", default="")
+    parser.add_argument("--threads", type=int, default=None, help="HiGHS threads per MILP (default: HiGHS')")
     args = parser.parse_args(argv)
 
     path = train_15x2()
@@ -381,7 +385,7 @@ def mineps(argv: list[str] | None = None) -> None:
                    "pruned_test_acc": accuracy}  # fmt: skip
             ball = pnn.LinfBall(x0, eps=args.max_eps, lower=0.0, upper=1.0)
             comparison = pnn.Comparison(net.net, pruned, ball, bounds=args.bounds)
-            res = comparison.solve(obj.MinEps(true_class=d), time_limit=args.time_limit)
+            res = comparison.solve(obj.MinEps(true_class=d), time_limit=args.time_limit, threads=args.threads)
             row.update(status=res.status, eps=res.objective, dual_bound=res.dual_bound, verified=res.verified,
                        seconds=time.perf_counter() - started)  # fmt: skip
             if res.objective is not None and res.dual_bound is not None:
