@@ -94,9 +94,12 @@ BASE_TOOLS = ("omlt", "auto", "symbolic", "interval")
 #: ``mip_heuristic_effort`` 0 / 0.3 (default 0.05); nofj: HiGHS' feasibility jump off;
 #: nosubmip: RINS and RENS sub-MIPs off; ideal+nosubmip: the cuts and sub-MIPs off; nosearch: no
 #: gradient-search start (``pnn.solve(search_start=False)``: the box centre and HiGHS' sub-MIPs, the
-#: default before the search); gap1e-6: HiGHS' relative MIP gap 1e-6 instead of its 1e-4.
+#: default before the search); nocutoff: the search's start without the objective cut-off
+#: (``pnn.solve(objective_cutoff=False)``: no binaries fixed, the default before the cut-off);
+#: gap1e-6: HiGHS' relative MIP gap 1e-6 instead of its 1e-4.
 VARIANTS: dict[str, dict] = {
     "nosearch": {"search_start": False},
+    "nocutoff": {"objective_cutoff": False},
     "gap1e-6": {"options": {"mip_rel_gap": 1e-6}},
     "objbound": {"objective_bound": True},
     "ideal": {"ideal_cuts": 10},
@@ -159,6 +162,7 @@ class Run:
     strengthening: str = ""  # what a variant added (objective bound, LP bounds before/after cuts)
     note: str = ""  # e.g. OMLT's reader refused the file
     start: str = ""  # pyomo-nn: the gradient-search start pnn.solve gave HiGHS
+    cutoff: str = ""  # pyomo-nn: what the objective cut-off decided before HiGHS
     all_runs: list[Run] = field(default_factory=list)  # with --seeds: this tool's run for each seed
 
     @property
@@ -326,7 +330,11 @@ def run_pyomo_nn(
         options["random_seed"] = seed
     with recorded_highs() as created, watch.stage("solve"):
         result = pnn.solve(
-            m, time_limit=time_limit, options=options or None, search_start=variant.get("search_start", True)
+            m,
+            time_limit=time_limit,
+            options=options or None,
+            search_start=variant.get("search_start", True),
+            objective_cutoff=variant.get("objective_cutoff", True),
         )
     run = Run(
         method if not variant_name else f"{method}+{variant_name}",
@@ -341,6 +349,7 @@ def run_pyomo_nn(
         run.highs_seconds = float(created[0].getRunTime())
     run.status, run.objective, run.dual_bound = result.status, result.objective, result.dual_bound
     run.start = result.start
+    run.cutoff = result.cutoff
     return run, result.x
 
 
@@ -523,6 +532,7 @@ def checks(instance: Instance, median: dict[str, Run]) -> list[str]:
     auto = median["auto"]
     notes.append(f"auto ran {auto.method!r}: {auto.choice}")
     notes.append(f"auto's start: {auto.start or 'box centre'}")
+    notes.append(f"auto's {auto.cutoff or 'objective cut-off: did not run'}")
     notes.extend(
         f"{tool}: {run.strengthening}; nodes {num(run.nodes, 'd')} (default {num(auto.nodes, 'd')})"
         for tool, run in median.items()

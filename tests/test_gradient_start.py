@@ -54,7 +54,7 @@ def test_start_is_an_incumbent_no_worse_than_the_centre_and_the_optimum_is_uncha
 
 def test_start_point_is_in_the_box_and_scores_what_it_reports():
     m, net, rival, label = _margin_model()
-    found = search_start(m, [m.nn], time_limit=10)
+    found = search_start(m, [m.nn], time_limit=10).summary
     assert found is not None and found.evaluations > 1
     x = m.nn.input_values()
     lower, upper = m.nn.input_box()
@@ -179,7 +179,7 @@ def test_search_scores_have_the_gradient_of_their_values(space):
 def test_user_constraints_that_hold_at_the_point_keep_the_search():
     m, *_ = _margin_model()
     m.cap = pyo.Constraint(expr=m.nn.outputs[0] <= 100.0)
-    found = search_start(m, [m.nn], time_limit=10)
+    found = search_start(m, [m.nn], time_limit=10).summary
     assert found is not None and found.objective > found.centre_objective
     m, *_ = _margin_model()
     m.cap = pyo.Constraint(expr=m.nn.outputs[0] <= 100.0)

@@ -130,3 +130,11 @@ MAX_ABS_WEIGHT = 1e6
 #: rounding of a box computed twice (e.g. ``x0 - eps`` from float32 data); the block then
 #: clips its inputs to the bounds' box, so every Big-M constant stays valid.
 DOMAIN_COVER_ATOL = 1e-9
+
+#: The objective cut-off (:mod:`pyomo_nn.bounds.cutoff`) bounds neurons over the inputs whose
+#: objective is at least the incumbent's value v minus ``CUTOFF_MARGIN_ABS + CUTOFF_MARGIN_REL
+#: * |v|``. v comes from a float64 forward pass (relative error ~1e-12 on these networks); the
+#: margin keeps the incumbent itself, and any input the solver could take as tied with it at
+#: its 1e-9 feasibility tolerance, inside the region by a factor of 100 or more.
+CUTOFF_MARGIN_ABS = 1e-6
+CUTOFF_MARGIN_REL = 1e-6

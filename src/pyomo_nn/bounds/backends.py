@@ -86,6 +86,12 @@ class HighsBackend:
         self.previous_neuron: int | None = None
 
     def bound(self, neuron: int, maximise: bool, time_limit: float | None) -> float | None:
+        self.optimise(neuron, maximise, time_limit)
+        return self.proved_bound(neuron, maximise)
+
+    def optimise(self, neuron: int, maximise: bool, time_limit: float | None) -> None:
+        """Maximise (or minimise) the neuron's pre-activation from the previous basis; raises
+        SolverFailedError when HiGHS fails."""
         problem = self.problem
         if self.previous_neuron != neuron:
             if self.previous_neuron is not None:
@@ -108,11 +114,33 @@ class HighsBackend:
                 "Report this with the network, or use method='alpha' or 'symbolic' meanwhile",
                 None,
             )
-        offset = float(problem.objective_offsets[neuron])
+
+    def proved_bound(self, neuron: int, maximise: bool) -> float | None:
+        """The valid bound the last :meth:`optimise` of ``neuron`` proves, or None."""
         value = self._milp_bound(maximise) if self.integer else self._certified_lp_bound(neuron, maximise)
         if value is None or not np.isfinite(value) or abs(value) >= highspy.kHighsInf:
             return None
-        return value + offset
+        return value + float(self.problem.objective_offsets[neuron])
+
+    def optimum(self, neuron: int) -> float | None:
+        """The last LP's optimum as HiGHS reports it (not certified: a guide to whether
+        :meth:`proved_bound` is worth computing), None unless it ended optimal."""
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return float(self.highs.getInfo().objective_function_value) + float(
+            self.problem.objective_offsets[neuron]
+        )
+
+    def primal_values(self) -> np.ndarray:
+        """The last solve's column values."""
+        return np.asarray(self.highs.getSolution().col_value, dtype=np.float64)
+
+    def fix_column(self, column: int, value: float) -> None:
+        """Fix a column of the loaded problem (e.g. a neuron's phase once it is decided); the
+        certificates of later bounds use the fixed value too."""
+        self.highs.changeColBounds(int(column), float(value), float(value))
+        if not self.integer:
+            self.certificate.fix_column(int(column), float(value))
 
     def _milp_bound(self, maximise: bool) -> float | None:
         """The MILP's dual bound, widened by the safety margin."""

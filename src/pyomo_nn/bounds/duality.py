@@ -37,6 +37,11 @@ class DualCertificate:
             np.all(np.isfinite(self.column_lower)) and np.all(np.isfinite(self.column_upper))
         )
 
+    def fix_column(self, column: int, value: float) -> None:
+        """Certify over the problem with ``column`` fixed at ``value`` from now on."""
+        self.column_lower, self.column_upper = self.column_lower.copy(), self.column_upper.copy()
+        self.column_lower[column] = self.column_upper[column] = value
+
     def lower_bound(self, costs: np.ndarray, duals: np.ndarray) -> float:
         """A lower bound of ``min costs.x`` over the LP, valid for any ``duals`` (-inf when a
         column is unbounded)."""

@@ -137,6 +137,64 @@ def layer_problem(
     return builder.problem(objective, target.offset)
 
 
+@dataclass(frozen=True)
+class CutoffProblem:
+    """The relaxation of a whole network with one more row, ``objective >= threshold``.
+
+    Objective row i of ``problem`` is the pre-activation of neuron ``neurons[i]`` of ReLU layer
+    ``layers[i]``, one row per split neuron; ``activation_columns[i]`` is its column z."""
+
+    problem: LayerProblem
+    layers: tuple[str, ...]
+    neurons: np.ndarray
+    activation_columns: np.ndarray
+
+
+def cutoff_problem(
+    network: Network,
+    boxes: dict[str, Interval],
+    output_coefs: np.ndarray,
+    input_coefs: np.ndarray,
+    threshold: float,
+) -> CutoffProblem:
+    """The LP relaxation of every layer of ``network`` over ``boxes`` (valid bounds of every
+    tensor) with the row ``output_coefs @ y + input_coefs @ x >= threshold``, and the split
+    ReLU neurons' pre-activations as objective rows."""
+    builder = RelaxationBuilder(network, boxes, False, {layer.name for layer in network.layers})
+    builder.tensors[INPUT] = builder.columns(*boxes[INPUT])
+    for layer in network.layers:
+        builder.tensors[layer.name] = LP_ROWS.stage_for(layer).add(builder, layer)
+    columns = np.concatenate([builder.input_columns(network.layers[-1].name), builder.input_columns(INPUT)])
+    coefs = np.concatenate([output_coefs, input_coefs]).astype(np.float64)
+    unique, where = np.unique(columns, return_inverse=True)  # a column named twice: one summed term
+    summed = np.bincount(where, weights=coefs, minlength=unique.size)
+    builder.rows([(np.zeros(unique.size, int), unique, summed)], np.array([threshold]), np.array([np.inf]))
+    by_name = {layer.name: layer for layer in network.layers}
+    layers, neurons, z_columns, parts, offsets = [], [], [], [], []
+    first = 0
+    for name, (split, z) in builder.activations.items():
+        pre = builder.pre_activations(by_name[name].inputs[0])
+        local, cols, values = entries(pre.matrix, split)
+        parts.append((local + first, cols, values))
+        offsets.append(pre.offset[split])
+        layers.extend([name] * split.size)
+        neurons.append(split)
+        z_columns.append(z)
+        first += split.size
+    rows, cols, values = (
+        np.concatenate([part[k] for part in parts]) if parts else np.zeros(0) for k in range(3)
+    )
+    objective = SparseMatrix.from_coo(
+        rows.astype(np.int64), cols.astype(np.int64), values, (first, builder.next_column)
+    )
+    return CutoffProblem(
+        problem=builder.problem(objective, np.concatenate(offsets) if offsets else np.zeros(0)),
+        layers=tuple(layers),
+        neurons=np.concatenate(neurons).astype(np.int64) if neurons else np.zeros(0, np.int64),
+        activation_columns=np.concatenate(z_columns).astype(np.int64) if z_columns else np.zeros(0, np.int64),
+    )
+
+
 def _ancestors(network: Network, target: Layer) -> set[str]:
     by_name = {layer.name: layer for layer in network.layers}
     seen: set[str] = set()
@@ -202,6 +260,9 @@ class RelaxationBuilder:
         self.row_upper: list[np.ndarray] = []
         self.next_column = 0
         self.next_row = 0
+        #: Per ReLU layer: (its split neurons, their activation columns z), for callers that
+        #: fix a neuron's phase once it is decided (see :mod:`pyomo_nn.bounds.cutoff`).
+        self.activations: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def columns(self, lower: np.ndarray, upper: np.ndarray, binary: bool = False) -> np.ndarray:
         indices = self.next_column + np.arange(lower.size)

@@ -18,7 +18,8 @@ class Result(HasGap):
     best bound, ``gap`` their relative distance. ``blocks`` re-checks every
     :class:`~pyomo_nn.NetworkBlock` of the model at the solution; ``verified`` says they all
     match (re-checked, not "verified" in the sense of the verification problem). ``start``
-    describes the MIP start a gradient search gave the solver (empty without one)."""
+    describes the MIP start a gradient search gave the solver (empty without one); ``cutoff``
+    what the objective cut-off decided before the solve (empty without one)."""
 
     status: str
     solver: str
@@ -28,6 +29,7 @@ class Result(HasGap):
     message: str
     blocks: dict[str, BlockCheck] = field(default_factory=dict)
     start: str = ""
+    cutoff: str = ""
 
     @property
     def has_solution(self) -> bool:
@@ -52,6 +54,7 @@ class Result(HasGap):
                 ("gap", percent(self.gap)),
                 ("time", f"{self.wall_time:.2f} s"),
                 *([("start", self.start)] if self.start else []),
+                *([("cut-off", self.cutoff)] if self.cutoff else []),
             ]
         )
         for check in self.blocks.values():

@@ -16,6 +16,7 @@ from pyomo_nn.solvers.capabilities import check_solver_takes, is_local
 from pyomo_nn.solvers.config import DEFAULT_TIME_LIMIT, SolverConfig
 from pyomo_nn.solvers.gradient_start import config_after_search
 from pyomo_nn.solvers.gradient_start import search_start as search_start_of
+from pyomo_nn.solvers.objective_cutoff import decided_phases_fixed
 from pyomo_nn.solvers.outcome import SolveOutcome
 
 #: Name of the constant objective a feasibility solve adds for the solver's sake.
@@ -35,6 +36,7 @@ def solve(
     threads: int | None = None,
     options: Mapping[str, Any] | None = None,
     search_start: bool = True,
+    objective_cutoff: bool = True,
 ) -> Result:
     """Solve ``model`` and re-check every NetworkBlock in it at the solution found.
 
@@ -45,7 +47,12 @@ def solve(
     values starts from the best input of a short gradient search on the objective
     (:mod:`~pyomo_nn.solvers.gradient_start`, reported in ``Result.start``), and HiGHS then
     runs without its RINS/RENS sub-MIPs (``HIGHS_OPTIONS_AFTER_SEARCH``; options you pass win);
-    the search's seconds count against the time limit.
+    the search's seconds count against the time limit. With ``objective_cutoff`` (the
+    default), the split neurons whose phase is the same at every input at least as good as
+    that start are then found by LPs over the network's relaxation and their binaries fixed
+    for the solve (:mod:`~pyomo_nn.solvers.objective_cutoff`; where it applies: one network
+    block, no constraint of yours on its variables, 16 or more split neurons), and released
+    after it; ``Result.cutoff`` says what it decided. It keeps the optimum and the dual bound.
 
     ``solver`` is a Pyomo solver name or a full :class:`SolverConfig` (then passing keyword
     settings too is an error: one of the two would be silently ignored). A model with no
@@ -64,12 +71,16 @@ def solve(
         )
     blocks = network_blocks(model)  # upstream first: chained blocks start from consistent values
     check_solver_takes(blocks, config.name)
-    start = search_start_of(model, blocks, config.time_limit) if search_start and objectives else None
+    searched = search_start_of(model, blocks, config.time_limit) if search_start and objectives else None
+    start = None if searched is None else searched.summary
     if start is not None:
         config = config_after_search(config, start)
     for block in blocks:
         block.warm_start()
-    outcome = run_solver(model, config) if objectives else _feasibility_solve(model, config)
+    with decided_phases_fixed(searched if objective_cutoff else None, config.time_limit) as decided:
+        if decided is not None and config.time_limit is not None:
+            config = replace(config, time_limit=max(config.time_limit - decided.seconds, 0.0))
+        outcome = run_solver(model, config) if objectives else _feasibility_solve(model, config)
     if is_local(blocks, config.name):
         outcome = replace(outcome, dual_bound=None, message=f"{outcome.message}; {LOCAL_OPTIMUM}")
     checks = {}
@@ -87,6 +98,7 @@ def solve(
         message=outcome.message,
         blocks=checks,
         start="" if start is None else str(start),
+        cutoff="" if decided is None else str(decided),
     )
     if outcome.status == "infeasible":
         raise InfeasibleModelError(

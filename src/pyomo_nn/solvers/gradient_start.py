@@ -175,7 +175,7 @@ def _blas_controller() -> ThreadpoolController:
 
 
 @dataclass(frozen=True)
-class _LinearTarget:
+class LinearTarget:
     """``sense * (sum_b c_b @ y_b(x) + c_x @ x)`` over the box ``lower <= x <= upper``."""
 
     blocks: list[NetworkBlock]
@@ -202,9 +202,18 @@ class _LinearTarget:
         return through_networks([block.network for block in self.blocks], score, self.sense)
 
 
+@dataclass(frozen=True)
+class SearchedStart:
+    """A start the search gave a model: its summary, the objective it is for and the point."""
+
+    summary: StartSearch
+    target: LinearTarget
+    point: np.ndarray
+
+
 def search_start(
     model: pyo.Block, blocks: list[NetworkBlock], time_limit: float | None
-) -> StartSearch | None:
+) -> SearchedStart | None:
     """Warm-start the blocks of ``model``'s objective at the best input of a gradient ascent on
     it; None (and nothing changed) where the search does not apply."""
     target = _linear_target(model, blocks)
@@ -222,7 +231,7 @@ def search_start(
             if not var.fixed:
                 var.set_value(None, skip_validation=True)
         return None
-    return found.summary
+    return SearchedStart(found.summary, target, found.point)
 
 
 def _holds(constraint: pyo.Constraint) -> bool:
@@ -238,7 +247,7 @@ def _holds(constraint: pyo.Constraint) -> bool:
     return (lower is None or value >= lower - slack) and (upper is None or value <= upper + slack)
 
 
-def _linear_target(model: pyo.Block, blocks: list[NetworkBlock]) -> _LinearTarget | None:
+def _linear_target(model: pyo.Block, blocks: list[NetworkBlock]) -> LinearTarget | None:
     """The objective as a linear function of network outputs over one shared input vector,
     or None when it is not one or when the inputs already hold values (the user's start or a
     previous solution); constraints outside the blocks on those variables come with it."""
@@ -286,7 +295,7 @@ def _linear_target(model: pyo.Block, blocks: list[NetworkBlock]) -> _LinearTarge
         return None
     sense = 1.0 if objectives[0].sense == pyo.maximize else -1.0
     user_constraints = _touched_outside_blocks(model, watched)
-    return _LinearTarget(used, output_coefs, input_coefs, lower, upper, sense, user_constraints)
+    return LinearTarget(used, output_coefs, input_coefs, lower, upper, sense, user_constraints)
 
 
 def _touched_outside_blocks(block: pyo.Block, watched: set[int]) -> list[pyo.Constraint]:

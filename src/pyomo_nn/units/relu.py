@@ -125,6 +125,7 @@ class ReluRows:
         active = np.flatnonzero(lower >= 0)
         split = np.flatnonzero((lower < 0) & (upper > 0))
         z = builder.columns(np.zeros(split.size), np.ones(split.size), binary=True)
+        builder.activations[layer.name] = (split, z)
         offset = pre.offset
         # h - a = 0 (active), h - a >= 0 (split), h - a - L z <= -L (split), with a = M x + offset
         for neurons, lo_side, hi_side, z_coefficient in (

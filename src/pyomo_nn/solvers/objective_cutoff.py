@@ -1,0 +1,124 @@
+"""Fix, for one solve, the neuron phases an objective cut-off decides (issue 14, item 2).
+
+Once the gradient search (:mod:`~pyomo_nn.solvers.gradient_start`) has given the solver a
+start with objective value v, :func:`~pyomo_nn.bounds.cutoff.decide_neurons` finds the split
+neurons whose phase is the same for every input at least as good as v (less a margin,
+``CUTOFF_MARGIN_*`` in :mod:`pyomo_nn.tolerances`). Their binaries are fixed during the solve
+and released after it: the optimum and the start stay feasible, so the solver's answer and
+dual bound hold for the model as the user built it, which is left as it was.
+
+It applies where it is sound and pays: one network block, whose objective the search took
+(linear in its outputs and inputs), no constraint of the user's on the block's variables (the
+region is the network's alone), at least ``CUTOFF_MIN_SPLIT`` split neurons with binaries
+(below that the solver's root costs less than the LPs) and at most ``CUTOFF_MAX_WEIGHTS``
+weights (above that each LP costs more than its share of what it saves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+from pyomo.core.base.var import VarData
+
+from pyomo_nn.bounds.cutoff import DecidedNeurons, decide_neurons
+from pyomo_nn.errors import InvalidArgumentError
+from pyomo_nn.ir import INPUT, Network, ReLU, SparseMatrix
+from pyomo_nn.solvers.gradient_start import SearchedStart
+from pyomo_nn.tolerances import CUTOFF_MARGIN_ABS, CUTOFF_MARGIN_REL
+
+#: Fewest split neurons with binaries for which the cut-off runs. On the digits adversarial
+#: MILPs of benchmarks/defaults_vs_omlt.py, HiGHS closes 6 and 11 split neurons at its root in
+#: 0.03-0.05 s, about what the LPs cost; from 21 split neurons on, fixing the decided ones
+#: halves HiGHS' time for LPs costing a tenth of it.
+CUTOFF_MIN_SPLIT = 16
+
+#: Most weights (non-zeros of the affine layers) for which the cut-off runs. Every LP pays for
+#: them: the digits nets have 3,400-17,400 and re-solve in 1-3 ms; on the 784-input nets of
+#: the same benchmark (mnist-net_256x2: 267,000; random 784-100-100-10: 89,000) an LP costs
+#: about 7 ms and the cut-off cost more than it saved (0.26 s of LPs for 0.14 s less of HiGHS;
+#: 0.27 s for none).
+CUTOFF_MAX_WEIGHTS = 50_000
+
+#: The cut-off's share of the solve's time limit, and its most seconds.
+CUTOFF_TIME_SHARE = 0.05
+CUTOFF_MAX_SECONDS = 10.0
+
+
+def cutoff_seconds(time_limit: float | None) -> float:
+    """The cut-off's share of a solve's time limit."""
+    return (
+        CUTOFF_MAX_SECONDS if time_limit is None else min(CUTOFF_MAX_SECONDS, CUTOFF_TIME_SHARE * time_limit)
+    )
+
+
+@contextmanager
+def decided_phases_fixed(
+    searched: SearchedStart | None, time_limit: float | None
+) -> Iterator[DecidedNeurons | None]:
+    """Within the block, the binaries of the neurons the search's cut-off decides are fixed;
+    yields what was decided (None where the cut-off does not apply)."""
+    binaries = _open_binaries(searched)
+    if binaries is None:
+        yield None
+        return
+    target = searched.target
+    block = target.blocks[0]
+    boxes = block.bounds.tensor_boxes(block.network)
+    boxes[INPUT] = (target.lower, target.upper)
+    best = target.sense * searched.summary.objective  # the maximised value, without the constant
+    decided = decide_neurons(
+        block.network,
+        boxes,
+        target.sense * target.output_coefs[0],
+        target.sense * target.input_coefs,
+        best - CUTOFF_MARGIN_ABS - CUTOFF_MARGIN_REL * abs(best),
+        searched.point,
+        cutoff_seconds(time_limit),
+    )
+    fixed = []
+    for phase, neurons_by_layer in ((0, decided.dead), (1, decided.active)):
+        for layer, neurons in neurons_by_layer.items():
+            for j in neurons:
+                var = binaries.get((layer, int(j)))
+                if var is not None:
+                    var.fix(phase)
+                    fixed.append(var)
+    try:
+        yield decided
+    finally:
+        for var in fixed:
+            var.unfix()
+
+
+def _open_binaries(searched: SearchedStart | None) -> dict[tuple[str, int], VarData] | None:
+    """The free binaries of the searched block's split ReLU neurons by (layer, neuron), or None
+    where the cut-off does not apply (see the module docstring)."""
+    if searched is None or len(searched.target.blocks) != 1 or searched.target.user_constraints:
+        return None
+    block = searched.target.blocks[0]
+    if _weight_count(block.network) > CUTOFF_MAX_WEIGHTS:
+        return None
+    binaries = {}
+    for layer in block.network.layers:
+        if not isinstance(layer, ReLU):
+            continue
+        lower, upper = block.pre_activation_bounds(layer.name)
+        for j in np.flatnonzero((lower < 0) & (upper > 0)):
+            try:
+                state = block.activation_state(layer.name, int(j))
+            except InvalidArgumentError:  # a formulation without binaries (SOS1)
+                break
+            if not isinstance(state, int) and state.is_binary() and not state.fixed:
+                binaries[(layer.name, int(j))] = state
+    return binaries if len(binaries) >= CUTOFF_MIN_SPLIT else None
+
+
+def _weight_count(network: Network) -> int:
+    """Non-zero weights of the network's affine layers."""
+    return sum(
+        matrix.nnz if isinstance(matrix, SparseMatrix) else int(np.count_nonzero(matrix))
+        for layer in network.affine_layers
+        for matrix in layer.linear_maps()
+    )

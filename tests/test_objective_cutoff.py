@@ -1,0 +1,112 @@
+"""The objective cut-off: neurons decided over the inputs at least as good as an incumbent
+(bounds/cutoff.py), fixed for one solve by pnn.solve (solvers/objective_cutoff.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+
+import pyomo_nn as pnn
+from conftest import random_mlp
+from pyomo_nn.bounds.cutoff import decide_neurons
+from pyomo_nn.bundled import digits_test_set, load_digits_network
+from pyomo_nn.ir import INPUT
+
+
+def _margin_model(sense=pyo.maximize, eps: float = 0.2):
+    """Runner-up minus true logit of the bundled 64-32-32-10 digits net around test image 0
+    (eps 0.2: 32 split neurons)."""
+    net = load_digits_network("64-32-32-10")
+    images, labels = digits_test_set()
+    label = int(labels[0])
+    domain = pnn.LinfBall(images[0], eps=eps, lower=0.0, upper=1.0)
+    m = pyo.ConcreteModel()
+    m.nn = pnn.NetworkBlock(net, pnn.compute_bounds(net, domain))
+    rival = (label + 3) % 10
+    m.obj = pyo.Objective(expr=m.nn.outputs[rival] - m.nn.outputs[label], sense=sense)
+    return m, net, rival, label
+
+
+def _binaries(m):
+    return [v for v in m.component_data_objects(pyo.Var) if v.is_binary()]
+
+
+def _near_the_best(net, lower, upper, value, seed):
+    """20,000 uniform samples of the box and 20,000 around the best of them; their values."""
+    rng = np.random.default_rng(seed)
+    points = rng.uniform(lower, upper, (20_000, lower.size))
+    best = points[int(np.argmax(value(points)))]
+    near = np.clip(best + rng.uniform(-0.05, 0.05, (20_000, lower.size)), lower, upper)
+    points = np.vstack([points, near])
+    return points, value(points)
+
+
+def _assert_phases_hold(net, decided, points):
+    activations = net.activations(points)
+    relu_input = {layer.name: layer.inputs[0] for layer in net.layers if type(layer).__name__ == "ReLU"}
+    for layer, neurons in decided.dead.items():
+        assert np.all(activations[relu_input[layer]][:, neurons] <= 1e-9)
+    for layer, neurons in decided.active.items():
+        assert np.all(activations[relu_input[layer]][:, neurons] >= -1e-9)
+
+
+@pytest.mark.parametrize(("sizes", "seed"), [([3, 20, 20, 1], 0), ([3, 20, 20, 1], 1), ([4, 16, 16, 2], 2)])
+def test_decided_phases_hold_at_every_sampled_input_that_beats_the_threshold(sizes, seed):
+    net = random_mlp(sizes, seed=seed)
+    lower, upper = np.zeros(sizes[0]), np.ones(sizes[0])
+    bounds = pnn.compute_bounds(net, pnn.Box(lower, upper), method="interval")
+    c = np.linspace(1.0, -1.0, sizes[-1])
+    points, values = _near_the_best(net, lower, upper, lambda x: net.forward(x) @ c, seed)
+    threshold = float(np.quantile(values, 0.99))
+    incumbent = points[int(np.argmax(values))]
+    zeros = np.zeros(sizes[0])
+    decided = decide_neurons(net, bounds.tensor_boxes(net), c, zeros, threshold, incumbent, seconds=30.0)
+    assert decided.decided > 0 and decided.lps > 0
+    _assert_phases_hold(net, decided, points[values >= threshold])
+
+
+def test_input_coefficients_and_a_box_that_is_not_the_bounds_box_are_honoured():
+    net = random_mlp([3, 20, 20, 2], seed=5)
+    bounds = pnn.compute_bounds(net, pnn.Box(-np.ones(3), np.ones(3)), method="interval")
+    boxes = bounds.tensor_boxes(net)
+    lower, upper = np.zeros(3), np.ones(3)
+    boxes[INPUT] = (lower, upper)  # the region is the inner box
+    c, cx = np.array([1.0, -0.5]), np.array([0.3, -0.2, 0.1])
+    points, values = _near_the_best(net, lower, upper, lambda x: net.forward(x) @ c + x @ cx, 5)
+    threshold = float(np.quantile(values, 0.99))
+    incumbent = points[int(np.argmax(values))]
+    decided = decide_neurons(net, boxes, c, cx, threshold, incumbent, seconds=30.0)
+    assert decided.lps > 0
+    _assert_phases_hold(net, decided, points[values >= threshold])
+
+
+@pytest.mark.parametrize("sense", [pyo.maximize, pyo.minimize])
+def test_solve_with_the_cutoff_proves_the_same_optimum_and_leaves_the_model_as_it_was(sense):
+    m, net, rival, label = _margin_model(sense)
+    result = pnn.solve(m, mip_gap=0.0)
+    assert result.cutoff.startswith("objective cut-off:") and "cut-off" in str(result)
+    decided = int(result.cutoff.split(": ")[1].split(" of ")[0])
+    assert decided > 0
+    assert not any(v.fixed for v in _binaries(m))  # released after the solve
+    plain, *_ = _margin_model(sense)
+    reference = pnn.solve(plain, mip_gap=0.0, objective_cutoff=False)
+    assert reference.cutoff == ""
+    assert result.status == reference.status == "optimal" and result.verified
+    assert result.objective == pytest.approx(reference.objective, abs=1e-6)
+    assert result.dual_bound == pytest.approx(reference.dual_bound, abs=1e-6)
+    y = net.forward(result.x)
+    assert float(y[rival] - y[label]) == pytest.approx(result.objective, abs=1e-5)
+
+
+def test_cutoff_stays_out_where_it_could_change_the_answer_or_would_not_pay():
+    # a constraint of the user's on the outputs: the region is no longer the network's alone
+    m, *_ = _margin_model()
+    m.cap = pyo.Constraint(expr=m.nn.outputs[0] <= 100.0)
+    assert pnn.solve(m).cutoff == ""
+    # fewer than CUTOFF_MIN_SPLIT split neurons (eps 0.1: 11)
+    m, *_ = _margin_model(eps=0.1)
+    assert pnn.solve(m).cutoff == ""
+    # no search start, no cut-off
+    m, *_ = _margin_model()
+    assert pnn.solve(m, search_start=False).cutoff == ""
