@@ -104,8 +104,14 @@ def test_cutoff_stays_out_where_it_could_change_the_answer_or_would_not_pay():
     m, *_ = _margin_model()
     m.cap = pyo.Constraint(expr=m.nn.outputs[0] <= 100.0)
     assert pnn.solve(m).cutoff == ""
-    # fewer than CUTOFF_MIN_SPLIT split neurons (eps 0.1: 11)
-    m, *_ = _margin_model(eps=0.1)
+    # two network blocks in the objective
+    m, net, rival, label = _margin_model()
+    m.other = pnn.NetworkBlock(net, m.nn.bounds, inputs=m.nn.input_vars())
+    m.obj.deactivate()
+    m.diff = pyo.Objective(expr=m.nn.outputs[rival] - m.other.outputs[label], sense=pyo.maximize)
+    assert pnn.solve(m).cutoff == ""
+    # no split neuron at all
+    m, *_ = _margin_model(eps=0.001)
     assert pnn.solve(m).cutoff == ""
     # no search start, no cut-off
     m, *_ = _margin_model()

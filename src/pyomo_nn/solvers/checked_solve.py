@@ -51,7 +51,7 @@ def solve(
     default), the split neurons whose phase is the same at every input at least as good as
     that start are then found by LPs over the network's relaxation and their binaries fixed
     for the solve (:mod:`~pyomo_nn.solvers.objective_cutoff`; where it applies: one network
-    block, no constraint of yours on its variables, 16 or more split neurons), and released
+    block, no constraint of yours on its variables, at most 50,000 weights), and released
     after it; ``Result.cutoff`` says what it decided. It keeps the optimum and the dual bound.
 
     ``solver`` is a Pyomo solver name or a full :class:`SolverConfig` (then passing keyword

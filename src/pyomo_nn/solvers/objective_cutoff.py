@@ -9,9 +9,10 @@ dual bound hold for the model as the user built it, which is left as it was.
 
 It applies where it is sound and pays: one network block, whose objective the search took
 (linear in its outputs and inputs), no constraint of the user's on the block's variables (the
-region is the network's alone), at least ``CUTOFF_MIN_SPLIT`` split neurons with binaries
-(below that the solver's root costs less than the LPs) and at most ``CUTOFF_MAX_WEIGHTS``
-weights (above that each LP costs more than its share of what it saves).
+region is the network's alone), a split neuron with a free binary, and at most
+``CUTOFF_MAX_WEIGHTS`` weights (above that each LP costs more than its share of what it saves).
+Measured on the adversarial MILPs of benchmarks/defaults_vs_omlt.py, from ONNX file to
+optimum: on the digits nets (6-50 split neurons) 1.1-1.7x faster per solve, same optima.
 """
 
 from __future__ import annotations
@@ -27,12 +28,6 @@ from pyomo_nn.errors import InvalidArgumentError
 from pyomo_nn.ir import INPUT, Network, ReLU, SparseMatrix
 from pyomo_nn.solvers.gradient_start import SearchedStart
 from pyomo_nn.tolerances import CUTOFF_MARGIN_ABS, CUTOFF_MARGIN_REL
-
-#: Fewest split neurons with binaries for which the cut-off runs. On the digits adversarial
-#: MILPs of benchmarks/defaults_vs_omlt.py, HiGHS closes 6 and 11 split neurons at its root in
-#: 0.03-0.05 s, about what the LPs cost; from 21 split neurons on, fixing the decided ones
-#: halves HiGHS' time for LPs costing a tenth of it.
-CUTOFF_MIN_SPLIT = 16
 
 #: Most weights (non-zeros of the affine layers) for which the cut-off runs. Every LP pays for
 #: them: the digits nets have 3,400-17,400 and re-solve in 1-3 ms; on the 784-input nets of
@@ -112,7 +107,7 @@ def _open_binaries(searched: SearchedStart | None) -> dict[tuple[str, int], VarD
                 break
             if not isinstance(state, int) and state.is_binary() and not state.fixed:
                 binaries[(layer.name, int(j))] = state
-    return binaries if len(binaries) >= CUTOFF_MIN_SPLIT else None
+    return binaries or None
 
 
 def _weight_count(network: Network) -> int:
