@@ -11,8 +11,13 @@
 
 Measured (benchmarks/defaults_vs_omlt.py): on the digits nets symbolic leaves 6-50 undecided
 neurons, alpha decides 0-3 more and the MILPs close in 1-3 nodes, so alpha only costs time;
-on mnist-net_256x2 at eps 0.02 symbolic leaves 80, alpha 53, and the MILP drops from 9.0 s
-to 1.9 s; on a random 784-100-100-10 alpha cost 1.3-4.7 s and decided nothing more.
+on a random 784-100-100-10 alpha cost 1.3-4.7 s and decided nothing more. Since ``pnn.solve``
+starts from a gradient search, MILPs with up to ~100 binaries close in seconds and alpha no
+longer pays there: adversarial margins around MNIST test images 0 and 1 (bounds + MILP, one
+run, shared machine): mnist-net_256x2 eps 0.02, 80 and 18 undecided after symbolic: 2.4 and
+0.7 s with symbolic bounds, 5.8 and 3.4 s with alpha (53 and 16 undecided); eps 0.03, 144 and
+41: 38.1 and 4.2 s against 33.6 and 7.5 s; mnist-net_256x4 eps 0.015-0.02 (24-62) and
+256x6 eps 0.01 (25-34): symbolic 1.5-4.8 s, alpha 1.7-12.9 s. Hence the threshold of 128.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from pyomo_nn.errors import BoundTighteningWarning
 from pyomo_nn.ir import Network
 
 #: A tighter method than symbolic runs only when at least this many neurons stay undecided.
-AUTO_MIN_UNDECIDED = 64
+AUTO_MIN_UNDECIDED = 128
 
 #: LP time budget per undecided neuron (two LPs of ~0.01-0.08 s each on 784-256 layers).
 AUTO_LP_SECONDS_PER_SPLIT = 0.05
