@@ -345,7 +345,7 @@ def run_pyomo_nn(
         strengthening="; ".join(notes),
     )
     if len(created) == 1:
-        run.nodes = int(created[0].getInfo().mip_node_count)
+        run.nodes = max(int(created[0].getInfo().mip_node_count), 0)  # -1: an LP (every binary fixed)
         run.highs_seconds = float(created[0].getRunTime())
     run.status, run.objective, run.dual_bound = result.status, result.objective, result.dual_bound
     run.start = result.start

@@ -13,7 +13,10 @@ enhancements for optimization-based bound tightening"): a neuron is only asked w
 incumbent and the LP solutions seen so far do not already refute (a neuron active at any of
 these points cannot be proved dead, and vice versa); every LP is re-solved from the previous
 basis after a cost change; a neuron decided is fixed in the LP at once, so later neurons see
-it; and only a bound that decides is certified (by weak duality, as in OBBT).
+it; and only a bound that decides is certified (by weak duality, as in OBBT). Passes over the
+open neurons repeat while one decides more: a fixing can decide neurons asked before it (digits
+64-32-32-10 at eps 0.1: 4 of 11 split neurons in one pass, all 11 in two; 64-50-50-50-10: 27 of
+50 in one, 49 in four).
 """
 
 from __future__ import annotations
@@ -90,34 +93,38 @@ def decide_neurons(
     at_incumbent = np.array(
         [activations[by_name[name].inputs[0]][0, j] for name, j in zip(cut.layers, cut.neurons, strict=True)]
     )
-    may_be_dead = at_incumbent <= REFUTE_TOLERANCE
-    may_be_active = at_incumbent >= -REFUTE_TOLERANCE
     phase = np.full(rows, -1)  # decided phase per row: 0 dead, 1 active
     backend = HighsBackend(problem)
     lps = 0
-    for row in range(rows):
-        for maximise, open_rows, value in ((True, may_be_dead, 0), (False, may_be_active, 1)):
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                return _decided(cut.layers, cut.neurons, phase, rows, lps, begin)
-            if not open_rows[row] or phase[row] >= 0:
-                continue
-            backend.optimise(row, maximise, remaining)
-            if lps == 0:
-                backend.highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
-            lps += 1
-            optimum = backend.optimum(row)
-            if optimum is not None and (optimum <= 0 if maximise else optimum >= 0):
-                bound = backend.proved_bound(row, maximise)
-                if bound is not None and (bound <= 0 if maximise else bound >= 0):
-                    phase[row] = value
-                    backend.fix_column(int(cut.activation_columns[row]), float(value))
+    while True:  # passes over the open neurons, until one decides nothing more
+        # an LP solution refutes only for the LP it came from (fixings since may cut it off)
+        may_be_dead = (at_incumbent <= REFUTE_TOLERANCE) & (phase < 0)
+        may_be_active = (at_incumbent >= -REFUTE_TOLERANCE) & (phase < 0)
+        decided_before = int(np.count_nonzero(phase >= 0))
+        for row in range(rows):
+            for maximise, open_rows, value in ((True, may_be_dead, 0), (False, may_be_active, 1)):
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    return _decided(cut.layers, cut.neurons, phase, rows, lps, begin)
+                if not open_rows[row] or phase[row] >= 0:
                     continue
-            if optimum is not None:
-                pre_activations = objective @ backend.primal_values() + problem.objective_offsets
-                may_be_dead &= pre_activations <= REFUTE_TOLERANCE
-                may_be_active &= pre_activations >= -REFUTE_TOLERANCE
-    return _decided(cut.layers, cut.neurons, phase, rows, lps, begin)
+                backend.optimise(row, maximise, remaining)
+                if lps == 0:
+                    backend.highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
+                lps += 1
+                optimum = backend.optimum(row)
+                if optimum is not None and (optimum <= 0 if maximise else optimum >= 0):
+                    bound = backend.proved_bound(row, maximise)
+                    if bound is not None and (bound <= 0 if maximise else bound >= 0):
+                        phase[row] = value
+                        backend.fix_column(int(cut.activation_columns[row]), float(value))
+                        continue
+                if optimum is not None:
+                    pre_activations = objective @ backend.primal_values() + problem.objective_offsets
+                    may_be_dead &= pre_activations <= REFUTE_TOLERANCE
+                    may_be_active &= pre_activations >= -REFUTE_TOLERANCE
+        if np.count_nonzero(phase >= 0) == decided_before:
+            return _decided(cut.layers, cut.neurons, phase, rows, lps, begin)
 
 
 def _decided(

@@ -15,7 +15,8 @@ class Result(HasGap):
     """Status is one of :data:`~pyomo_nn.result.summary.STATUSES` (``optimal``,
     ``time_limit``, ``other_limit``, ``infeasible``, ``unbounded``, ``error``).
     ``objective`` is the incumbent (None without a solution), ``dual_bound`` the solver's
-    best bound, ``gap`` their relative distance. ``blocks`` re-checks every
+    best bound, ``gap`` their relative distance, ``wall_time`` the seconds of the solve (with
+    its start's search and cut-off). ``blocks`` re-checks every
     :class:`~pyomo_nn.NetworkBlock` of the model at the solution; ``verified`` says they all
     match (re-checked, not "verified" in the sense of the verification problem). ``start``
     describes the MIP start a gradient search gave the solver (empty without one); ``cutoff``

@@ -94,7 +94,7 @@ def solve(
         solver=config.name,
         objective=outcome.objective,
         dual_bound=outcome.dual_bound,
-        wall_time=outcome.wall_time,
+        wall_time=outcome.wall_time + sum(part.seconds for part in (start, decided) if part is not None),
         message=outcome.message,
         blocks=checks,
         start="" if start is None else str(start),
