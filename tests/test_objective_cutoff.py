@@ -116,3 +116,15 @@ def test_cutoff_stays_out_where_it_could_change_the_answer_or_would_not_pay():
     # no search start, no cut-off
     m, *_ = _margin_model()
     assert pnn.solve(m, search_start=False).cutoff == ""
+
+
+def test_a_constant_and_input_terms_in_the_objective_keep_the_optimum():
+    m, net, rival, label = _margin_model()
+    m.obj.expr = m.obj.expr + 3.0 - 0.5 * m.nn.inputs[10] + 0.25 * m.nn.inputs[20]
+    result = pnn.solve(m, mip_gap=0.0)
+    assert result.cutoff.startswith("objective cut-off:")
+    plain, *_ = _margin_model()
+    plain.obj.expr = plain.obj.expr + 3.0 - 0.5 * plain.nn.inputs[10] + 0.25 * plain.nn.inputs[20]
+    reference = pnn.solve(plain, mip_gap=0.0, objective_cutoff=False)
+    assert result.objective == pytest.approx(reference.objective, abs=1e-6)
+    assert result.dual_bound == pytest.approx(reference.dual_bound, abs=1e-6)
