@@ -119,7 +119,7 @@ def test_cutoff_stays_out_where_it_could_change_the_answer_or_would_not_pay():
 
 
 def test_a_constant_and_input_terms_in_the_objective_keep_the_optimum():
-    m, net, rival, label = _margin_model()
+    m, *_ = _margin_model()
     m.obj.expr = m.obj.expr + 3.0 - 0.5 * m.nn.inputs[10] + 0.25 * m.nn.inputs[20]
     result = pnn.solve(m, mip_gap=0.0)
     assert result.cutoff.startswith("objective cut-off:")
@@ -128,3 +128,25 @@ def test_a_constant_and_input_terms_in_the_objective_keep_the_optimum():
     reference = pnn.solve(plain, mip_gap=0.0, objective_cutoff=False)
     assert result.objective == pytest.approx(reference.objective, abs=1e-6)
     assert result.dual_bound == pytest.approx(reference.dual_bound, abs=1e-6)
+
+
+def test_bounds_set_on_the_block_variables_are_the_question_asked():
+    # the unconstrained optimum (10.2) is out of reach once the user bounds the variables
+    # themselves: an input's upper bound narrows the search, an output's bound refuses its point
+    for restrict in ("input", "output"):
+        models = []
+        for _ in range(2):
+            m, _, rival, _ = _margin_model()
+            if restrict == "input":
+                for i in range(0, 64, 2):
+                    m.nn.inputs[i].setub(max(m.nn.inputs[i].lb, 0.3))
+            else:
+                m.nn.outputs[rival].setub(0.0)
+            models.append(m)
+        result = pnn.solve(models[0], mip_gap=0.0)
+        reference = pnn.solve(models[1], mip_gap=0.0, objective_cutoff=False, search_start=False)
+        assert result.status == reference.status == "optimal"
+        assert result.objective == pytest.approx(reference.objective, abs=1e-6), restrict
+        assert result.dual_bound == pytest.approx(reference.dual_bound, abs=1e-6), restrict
+        if restrict == "output":
+            assert result.start == "" and result.cutoff == ""

@@ -12,7 +12,8 @@ The search only proposes a start: the forward pass scores each point exactly, th
 checks the start against the model, and the answer is the solver's. Models where the search
 does not apply (a nonlinear objective, inputs that already hold values, a layer kind without
 a gradient, a user constraint on the network variables that the point violates or that reads
-other variables) keep the box-centre start.
+other variables, a bound set on a network variable that the point violates) keep the box-centre
+start; bounds set on the input variables themselves narrow the searched box.
 """
 
 from __future__ import annotations
@@ -226,7 +227,8 @@ def search_start(
     found = ascend(evaluate, target.lower, target.upper, search_seconds(time_limit), target.sense)
     for block in target.blocks:
         block.warm_start(found.point)
-    if not all(_holds(constraint) for constraint in target.user_constraints):
+    held = all(_holds(constraint) for constraint in target.user_constraints)
+    if not (held and all(_in_bounds(block) for block in target.blocks)):
         for var in target.blocks[0].input_vars():
             if not var.fixed:
                 var.set_value(None, skip_validation=True)
@@ -245,6 +247,19 @@ def _holds(constraint: pyo.Constraint) -> bool:
     lower, upper = constraint.lb, constraint.ub
     slack = START_CHECK_TOLERANCE * (1.0 + abs(value))
     return (lower is None or value >= lower - slack) and (upper is None or value <= upper + slack)
+
+
+def _in_bounds(block: NetworkBlock) -> bool:
+    """Whether every variable of ``block`` with a value lies within its bounds (bounds the user
+    tightened on outputs or inner variables included; inputs are searched inside theirs)."""
+    for var in block.component_data_objects(pyo.Var, descend_into=True):
+        value = var.value
+        if value is None:
+            continue
+        slack = START_CHECK_TOLERANCE * (1.0 + abs(value))
+        if (var.lb is not None and value < var.lb - slack) or (var.ub is not None and value > var.ub + slack):
+            return False
+    return True
 
 
 def _linear_target(model: pyo.Block, blocks: list[NetworkBlock]) -> LinearTarget | None:
@@ -288,6 +303,9 @@ def _linear_target(model: pyo.Block, blocks: list[NetworkBlock]) -> LinearTarget
     for block in used[1:]:
         other_lower, other_upper = block.input_box()
         lower, upper = np.maximum(lower, other_lower), np.minimum(upper, other_upper)
+    # bounds set on the input variables themselves (e.g. ``setub``) narrow the box
+    lower = np.maximum(lower, [-np.inf if var.lb is None else var.lb for var in inputs])
+    upper = np.minimum(upper, [np.inf if var.ub is None else var.ub for var in inputs])
     fixed = np.array([var.fixed for var in inputs])
     values = np.array([var.value if var.fixed else 0.0 for var in inputs], dtype=np.float64)
     lower, upper = np.where(fixed, values, lower), np.where(fixed, values, upper)
