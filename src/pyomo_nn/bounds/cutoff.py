@@ -70,13 +70,14 @@ def decide_neurons(
     output_coefs: np.ndarray,
     input_coefs: np.ndarray,
     threshold: float,
-    incumbent: np.ndarray,
+    incumbent: np.ndarray | None,
     seconds: float,
 ) -> DecidedNeurons:
     """The split ReLU neurons whose phase is the same for every input of ``boxes[INPUT]`` with
     ``output_coefs @ y + input_coefs @ x >= threshold`` (``boxes``: valid bounds of every
-    tensor, as ``Bounds.tensor_boxes`` gives them). ``incumbent`` is an input meeting the
-    threshold (its phases refute half the questions); the work stops after ``seconds``."""
+    tensor, as ``Bounds.tensor_boxes`` gives them). ``incumbent``, an input meeting the
+    threshold, refutes half the questions by its phases (None: no such input is known, as
+    when the threshold is a property's); the work stops after ``seconds``."""
     begin = time.perf_counter()
     deadline = begin + seconds
     cut = cutoff_problem(network, boxes, output_coefs, input_coefs, threshold)
@@ -88,11 +89,17 @@ def decide_neurons(
         (problem.objective.data, problem.objective.indices, problem.objective.indptr),
         shape=(rows, problem.column_lower.size),
     )
-    activations = network.activations(incumbent)
-    by_name = {layer.name: layer for layer in network.layers}
-    at_incumbent = np.array(
-        [activations[by_name[name].inputs[0]][0, j] for name, j in zip(cut.layers, cut.neurons, strict=True)]
-    )
+    if incumbent is None:
+        at_incumbent = np.zeros(rows)  # refutes nothing
+    else:
+        activations = network.activations(incumbent)
+        by_name = {layer.name: layer for layer in network.layers}
+        at_incumbent = np.array(
+            [
+                activations[by_name[name].inputs[0]][0, j]
+                for name, j in zip(cut.layers, cut.neurons, strict=True)
+            ]
+        )
     phase = np.full(rows, -1)  # decided phase per row: 0 dead, 1 active
     backend = HighsBackend(problem)
     lps = 0
