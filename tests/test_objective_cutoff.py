@@ -150,3 +150,17 @@ def test_bounds_set_on_the_block_variables_are_the_question_asked():
         assert result.dual_bound == pytest.approx(reference.dual_bound, abs=1e-6), restrict
         if restrict == "output":
             assert result.start == "" and result.cutoff == ""
+
+
+@pytest.mark.parametrize("solver", ["cbc", "glpk"])
+def test_other_solvers_get_the_fixed_binaries_and_the_same_optimum(solver):
+    if solver not in pnn.available_solvers():
+        pytest.skip(f"{solver} is not installed")
+    m, *_ = _margin_model()
+    result = pnn.solve(m, solver=solver, time_limit=120)
+    assert result.cutoff.startswith("objective cut-off:")
+    assert not any(v.fixed for v in _binaries(m))
+    plain, *_ = _margin_model()
+    reference = pnn.solve(plain, mip_gap=0.0, objective_cutoff=False)
+    assert result.status == "optimal" and result.verified
+    assert result.objective == pytest.approx(reference.objective, abs=1e-5)
