@@ -93,6 +93,25 @@ def digits_net() -> pnn.Network:
     return load_digits_network("64-32-32-10")
 
 
+def digits_margin_model(sense: str = "maximize", eps: float = 0.1) -> tuple:
+    """``outputs[rival] - outputs[label]`` of the bundled 64-32-32-10 digits net over an L-inf
+    ball around test image 0 (rival: label + 3; eps 0.1: 11 split neurons, 0.2: 32), as
+    ``(model, net, rival, label)``; ``sense`` is "maximize" or "minimize"."""
+    import pyomo.environ as pyo
+
+    from pyomo_nn.bundled import digits_test_set, load_digits_network
+
+    net = load_digits_network("64-32-32-10")
+    images, labels = digits_test_set()
+    label = int(labels[0])
+    domain = pnn.LinfBall(images[0], eps=eps, lower=0.0, upper=1.0)
+    m = pyo.ConcreteModel()
+    m.nn = pnn.NetworkBlock(net, pnn.compute_bounds(net, domain))
+    rival = (label + 3) % 10
+    m.obj = pyo.Objective(expr=m.nn.outputs[rival] - m.nn.outputs[label], sense=getattr(pyo, sense))
+    return m, net, rival, label
+
+
 def random_cnn(seed: int = 0) -> pnn.Network:
     """A small CNN built in code with every new layer type: Conv2d (padding, groups,
     dilation), ReLU, a residual Add, MaxPool2d, AvgPool2d, Concat on channels and Dense.

@@ -9,23 +9,13 @@ import pyomo.environ as pyo
 import pytest
 
 import pyomo_nn as pnn
-from conftest import random_mlp
+from conftest import digits_margin_model, random_mlp
 from pyomo_nn import objectives
-from pyomo_nn.bundled import digits_test_set, load_digits_network
 from pyomo_nn.solvers.gradient_start import search_start
 
 
 def _margin_model(sense=pyo.maximize, eps: float = 0.1):
-    """Runner-up minus true logit of the bundled 64-32-32-10 digits net around test image 0."""
-    net = load_digits_network("64-32-32-10")
-    images, labels = digits_test_set()
-    label = int(labels[0])
-    domain = pnn.LinfBall(images[0], eps=eps, lower=0.0, upper=1.0)
-    m = pyo.ConcreteModel()
-    m.nn = pnn.NetworkBlock(net, pnn.compute_bounds(net, domain))
-    rival = (label + 3) % 10
-    m.obj = pyo.Objective(expr=m.nn.outputs[rival] - m.nn.outputs[label], sense=sense)
-    return m, net, rival, label
+    return digits_margin_model("maximize" if sense == pyo.maximize else "minimize", eps)
 
 
 def _objective_at(net, x, rival, label) -> float:

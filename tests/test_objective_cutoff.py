@@ -8,24 +8,13 @@ import pyomo.environ as pyo
 import pytest
 
 import pyomo_nn as pnn
-from conftest import random_mlp
+from conftest import digits_margin_model, random_mlp
 from pyomo_nn.bounds.cutoff import decide_neurons
-from pyomo_nn.bundled import digits_test_set, load_digits_network
 from pyomo_nn.ir import INPUT
 
 
 def _margin_model(sense=pyo.maximize, eps: float = 0.2):
-    """Runner-up minus true logit of the bundled 64-32-32-10 digits net around test image 0
-    (eps 0.2: 32 split neurons)."""
-    net = load_digits_network("64-32-32-10")
-    images, labels = digits_test_set()
-    label = int(labels[0])
-    domain = pnn.LinfBall(images[0], eps=eps, lower=0.0, upper=1.0)
-    m = pyo.ConcreteModel()
-    m.nn = pnn.NetworkBlock(net, pnn.compute_bounds(net, domain))
-    rival = (label + 3) % 10
-    m.obj = pyo.Objective(expr=m.nn.outputs[rival] - m.nn.outputs[label], sense=sense)
-    return m, net, rival, label
+    return digits_margin_model("maximize" if sense == pyo.maximize else "minimize", eps)
 
 
 def _binaries(m):
@@ -61,7 +50,15 @@ def test_decided_phases_hold_at_every_sampled_input_that_beats_the_threshold(siz
     threshold = float(np.quantile(values, 0.99))
     incumbent = points[int(np.argmax(values))]
     zeros = np.zeros(sizes[0])
-    decided = decide_neurons(net, bounds.tensor_boxes(net), c, zeros, threshold, incumbent, seconds=30.0)
+    decided = decide_neurons(
+        net,
+        bounds.tensor_boxes(net),
+        output_coefs=c,
+        input_coefs=zeros,
+        threshold=threshold,
+        incumbent=incumbent,
+        seconds=30.0,
+    )
     assert decided.decided > 0 and decided.lps > 0
     _assert_phases_hold(net, decided, points[values >= threshold])
 
@@ -76,7 +73,9 @@ def test_input_coefficients_and_a_box_that_is_not_the_bounds_box_are_honoured():
     points, values = _near_the_best(net, lower, upper, lambda x: net.forward(x) @ c + x @ cx, 5)
     threshold = float(np.quantile(values, 0.99))
     incumbent = points[int(np.argmax(values))]
-    decided = decide_neurons(net, boxes, c, cx, threshold, incumbent, seconds=30.0)
+    decided = decide_neurons(
+        net, boxes, output_coefs=c, input_coefs=cx, threshold=threshold, incumbent=incumbent, seconds=30.0
+    )
     assert decided.lps > 0
     _assert_phases_hold(net, decided, points[values >= threshold])
 
@@ -100,9 +99,9 @@ def test_solve_with_the_cutoff_proves_the_same_optimum_and_leaves_the_model_as_i
 
 
 def test_cutoff_stays_out_where_it_could_change_the_answer_or_would_not_pay():
-    # a constraint of the user's on the outputs: the region is no longer the network's alone
-    m, *_ = _margin_model()
-    m.cap = pyo.Constraint(expr=m.nn.outputs[0] <= 100.0)
+    # a constraint of the user's that the search's point violates (its margin is 10.2)
+    m, _, rival, label = _margin_model()
+    m.cap = pyo.Constraint(expr=m.nn.outputs[rival] - m.nn.outputs[label] <= 5.0)
     assert pnn.solve(m).cutoff == ""
     # two network blocks in the objective
     m, net, rival, label = _margin_model()
@@ -164,3 +163,40 @@ def test_other_solvers_get_the_fixed_binaries_and_the_same_optimum(solver):
     reference = pnn.solve(plain, mip_gap=0.0, objective_cutoff=False)
     assert result.status == "optimal" and result.verified
     assert result.objective == pytest.approx(reference.objective, abs=1e-5)
+
+
+def _restricted(case: str):
+    """The eps-0.2 margin model with one restriction the search's point may violate (a review
+    found each of them giving a wrong optimum or a false 'infeasible' before the start was
+    checked against the whole model)."""
+    m, net, rival, _ = _margin_model()
+    if case == "hidden row":
+        m.cap = pyo.Constraint(expr=m.nn.layers["relu_1"].h[3] <= 0)
+    elif case == "other block":
+        m.other = pnn.NetworkBlock(net, m.nn.bounds, inputs=m.nn.input_vars())
+        m.cap = pyo.Constraint(expr=m.other.outputs[rival] <= -2)
+    elif case == "row inside the block":
+        m.nn.user_cap = pyo.Constraint(expr=m.nn.outputs[rival] <= -2)
+    elif case == "fixed inner variable":
+        m.nn.layers["relu_1"].h[3].fix(0)
+    elif case == "deactivated row":
+        next(iter(m.nn.component_data_objects(pyo.Constraint, active=True))).deactivate()
+    return m
+
+
+@pytest.mark.parametrize(
+    "case", ["hidden row", "other block", "row inside the block", "fixed inner variable", "deactivated row"]
+)
+def test_a_start_that_breaks_any_part_of_the_model_keeps_the_cutoff_out(case):
+    result = pnn.solve(_restricted(case), mip_gap=0.0)
+    reference = pnn.solve(_restricted(case), mip_gap=0.0, objective_cutoff=False)
+    assert result.status == reference.status
+    assert result.objective == pytest.approx(reference.objective, abs=1e-6)
+    assert result.dual_bound == pytest.approx(reference.dual_bound, abs=1e-6)
+
+
+def test_a_start_that_satisfies_a_users_constraint_keeps_the_cutoff():
+    m, _, rival, _ = _margin_model()
+    m.cap = pyo.Constraint(expr=m.nn.outputs[rival] <= 100.0)
+    result = pnn.solve(m, mip_gap=0.0)
+    assert result.cutoff.startswith("objective cut-off:")

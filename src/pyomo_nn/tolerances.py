@@ -138,3 +138,8 @@ DOMAIN_COVER_ATOL = 1e-9
 #: its 1e-9 feasibility tolerance, inside the region by a factor of 100 or more.
 CUTOFF_MARGIN_ABS = 1e-6
 CUTOFF_MARGIN_REL = 1e-6
+
+#: The cut-off's LPs skip asking whether a neuron is dead once some LP solution (or the
+#: incumbent) has its pre-activation above this, and whether it is active once one has it
+#: below its negative. It only saves LPs: a neuron is decided by a certified bound alone.
+REFUTE_TOLERANCE = 1e-7

@@ -53,12 +53,22 @@ class TighteningBackend(Protocol):
         ...
 
 
-class HighsBackend:
-    """HiGHS through highspy: the problem is passed once, costs change per neuron."""
+#: HiGHS' simplex strategy "primal". After a cost change the previous basis stays primal
+#: feasible, so primal simplex continues from it: on the digits 64-100-100-10 relaxation a
+#: re-solve took 1.0-1.8 ms against 1.0-11.7 ms with HiGHS' own choice (dual).
+PRIMAL_SIMPLEX = 4
 
-    def __init__(self, problem: LayerProblem) -> None:
+
+class HighsBackend:
+    """HiGHS through highspy: the problem is passed once, costs change per neuron. ``threads``
+    is the HiGHS thread count of the caller's solve (None: any), for the process's scheduler."""
+
+    def __init__(self, problem: LayerProblem, threads: int | None = None) -> None:
         self.problem = problem
+        self.threads = threads
         self.highs = new_highs()
+        if threads is not None:
+            self.highs.setOptionValue("threads", int(threads))
         self.integer = problem.integer_columns.size > 0
         if self.integer:
             self.highs.setOptionValue("mip_rel_gap", 0.0)
@@ -104,7 +114,7 @@ class HighsBackend:
             highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
         )
         self.highs.setOptionValue("time_limit", float(time_limit) if time_limit else highspy.kHighsInf)
-        with scheduler_for(None):
+        with scheduler_for(self.threads):
             run_status = self.highs.run()
         model_status = self.highs.getModelStatus()
         if run_status == highspy.HighsStatus.kError or model_status in FAILED_STATUSES:
@@ -121,6 +131,10 @@ class HighsBackend:
         if value is None or not np.isfinite(value) or abs(value) >= highspy.kHighsInf:
             return None
         return value + float(self.problem.objective_offsets[neuron])
+
+    def resolve_with_primal_simplex(self) -> None:
+        """From now on re-solve with primal simplex (for cost changes on a solved problem)."""
+        self.highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
 
     def optimum(self, neuron: int) -> float | None:
         """The last LP's optimum as HiGHS reports it (not certified: a guide to whether

@@ -25,20 +25,12 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from pyomo_nn.bounds.backends import HighsBackend
-from pyomo_nn.bounds.relaxation import Interval, cutoff_problem
+from pyomo_nn.bounds.coefficients import to_scipy
+from pyomo_nn.bounds.relaxation import CutoffProblem, Interval, cutoff_problem
 from pyomo_nn.ir import Network
-
-#: An LP solution with a pre-activation above this refutes "dead" for that neuron (below its
-#: negative: "active"). It only saves LPs: a neuron is decided by a certified bound alone.
-REFUTE_TOLERANCE = 1e-7
-
-#: HiGHS' simplex strategy for the re-solves after a cost change: the previous basis stays
-#: primal feasible, so primal simplex continues from it (digits 64-100-100-10: 1.0-1.8 ms per
-#: re-solve against 1.0-11.7 ms with HiGHS' choice).
-PRIMAL_SIMPLEX = 4
+from pyomo_nn.tolerances import REFUTE_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -67,42 +59,28 @@ class DecidedNeurons:
 def decide_neurons(
     network: Network,
     boxes: dict[str, Interval],
+    *,
     output_coefs: np.ndarray,
     input_coefs: np.ndarray,
     threshold: float,
     incumbent: np.ndarray | None,
     seconds: float,
+    threads: int | None = None,
 ) -> DecidedNeurons:
     """The split ReLU neurons whose phase is the same for every input of ``boxes[INPUT]`` with
     ``output_coefs @ y + input_coefs @ x >= threshold`` (``boxes``: valid bounds of every
     tensor, as ``Bounds.tensor_boxes`` gives them). ``incumbent``, an input meeting the
-    threshold, refutes half the questions by its phases (None: no such input is known, as
-    when the threshold is a property's); the work stops after ``seconds``."""
+    threshold, refutes half the questions by its phases (None: no such input is known); the
+    work stops after ``seconds``; ``threads`` is the caller's HiGHS thread count, if set."""
     begin = time.perf_counter()
     deadline = begin + seconds
     cut = cutoff_problem(network, boxes, output_coefs, input_coefs, threshold)
-    problem = cut.problem
-    rows = problem.objective.shape[0]
+    rows = cut.problem.objective.shape[0]
     if rows == 0:
         return DecidedNeurons()
-    objective = sp.csr_array(
-        (problem.objective.data, problem.objective.indices, problem.objective.indptr),
-        shape=(rows, problem.column_lower.size),
-    )
-    if incumbent is None:
-        at_incumbent = np.zeros(rows)  # refutes nothing
-    else:
-        activations = network.activations(incumbent)
-        by_name = {layer.name: layer for layer in network.layers}
-        at_incumbent = np.array(
-            [
-                activations[by_name[name].inputs[0]][0, j]
-                for name, j in zip(cut.layers, cut.neurons, strict=True)
-            ]
-        )
+    asker = _Asker(cut, HighsBackend(cut.problem, threads))
     phase = np.full(rows, -1)  # decided phase per row: 0 dead, 1 active
-    backend = HighsBackend(problem)
-    lps = 0
+    at_incumbent = np.zeros(rows) if incumbent is None else _pre_activations_at(network, cut, incumbent)
     while True:  # passes over the open neurons, until one decides nothing more
         # an LP solution refutes only for the LP it came from (fixings since may cut it off)
         may_be_dead = (at_incumbent <= REFUTE_TOLERANCE) & (phase < 0)
@@ -112,38 +90,65 @@ def decide_neurons(
             for maximise, open_rows, value in ((True, may_be_dead, 0), (False, may_be_active, 1)):
                 remaining = deadline - time.perf_counter()
                 if remaining <= 0:
-                    return _decided(cut.layers, cut.neurons, phase, rows, lps, begin)
+                    return _decided(cut, phase, asker.lps, begin)
                 if not open_rows[row] or phase[row] >= 0:
                     continue
-                backend.optimise(row, maximise, remaining)
-                if lps == 0:
-                    backend.highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
-                lps += 1
-                optimum = backend.optimum(row)
-                if optimum is not None and (optimum <= 0 if maximise else optimum >= 0):
-                    bound = backend.proved_bound(row, maximise)
-                    if bound is not None and (bound <= 0 if maximise else bound >= 0):
-                        phase[row] = value
-                        backend.fix_column(int(cut.activation_columns[row]), float(value))
-                        continue
-                if optimum is not None:
-                    pre_activations = objective @ backend.primal_values() + problem.objective_offsets
-                    may_be_dead &= pre_activations <= REFUTE_TOLERANCE
-                    may_be_active &= pre_activations >= -REFUTE_TOLERANCE
+                decided, seen = asker.ask(row, maximise, remaining)
+                if decided:
+                    phase[row] = value
+                elif seen is not None:
+                    may_be_dead &= seen <= REFUTE_TOLERANCE
+                    may_be_active &= seen >= -REFUTE_TOLERANCE
         if np.count_nonzero(phase >= 0) == decided_before:
-            return _decided(cut.layers, cut.neurons, phase, rows, lps, begin)
+            return _decided(cut, phase, asker.lps, begin)
 
 
-def _decided(
-    layers: tuple[str, ...], neurons: np.ndarray, phase: np.ndarray, split: int, lps: int, begin: float
-) -> DecidedNeurons:
-    names = np.array(layers)
-    dead = {name: neurons[(names == name) & (phase == 0)] for name in dict.fromkeys(layers)}
-    active = {name: neurons[(names == name) & (phase == 1)] for name in dict.fromkeys(layers)}
+class _Asker:
+    """Asks one LP at a time whether a neuron is dead (max <= 0) or active (min >= 0)."""
+
+    def __init__(self, cut: CutoffProblem, backend: HighsBackend) -> None:
+        self.cut = cut
+        self.backend = backend
+        self.objective = to_scipy(cut.problem.objective)
+        self.lps = 0
+
+    def ask(self, row: int, maximise: bool, seconds: float) -> tuple[bool, np.ndarray | None]:
+        """Whether a certified bound decides the neuron (its phase is then fixed in the LP), and
+        if not, every neuron's pre-activation at the LP's solution (None without one)."""
+        backend = self.backend
+        backend.optimise(row, maximise, seconds)
+        if self.lps == 0:
+            backend.resolve_with_primal_simplex()
+        self.lps += 1
+        optimum = backend.optimum(row)
+        if optimum is None:
+            return False, None
+        if optimum <= 0 if maximise else optimum >= 0:
+            bound = backend.proved_bound(row, maximise)
+            if bound is not None and (bound <= 0 if maximise else bound >= 0):
+                backend.fix_column(int(self.cut.activation_columns[row]), 0.0 if maximise else 1.0)
+                return True, None
+        return False, self.objective @ backend.primal_values() + self.cut.problem.objective_offsets
+
+
+def _pre_activations_at(network: Network, cut: CutoffProblem, x: np.ndarray) -> np.ndarray:
+    """The split neurons' pre-activations (in the order of the cut's rows) at input ``x``."""
+    activations = network.activations(x)
+    by_name = {layer.name: layer for layer in network.layers}
+    return np.array(
+        [activations[by_name[name].inputs[0]][0, j] for name, j in zip(cut.layers, cut.neurons, strict=True)]
+    )
+
+
+def _decided(cut: CutoffProblem, phase: np.ndarray, lps: int, begin: float) -> DecidedNeurons:
+    names = np.array(cut.layers)
+    order = dict.fromkeys(cut.layers)
+    dead = {name: cut.neurons[(names == name) & (phase == 0)] for name in order}
+    active = {name: cut.neurons[(names == name) & (phase == 1)] for name in order}
     return DecidedNeurons(
         dead={k: v for k, v in dead.items() if v.size},
         active={k: v for k, v in active.items() if v.size},
-        split=split,
+        split=phase.size,
         lps=lps,
         seconds=time.perf_counter() - begin,
     )

@@ -16,7 +16,7 @@ from pyomo_nn.solvers.capabilities import check_solver_takes, is_local
 from pyomo_nn.solvers.config import DEFAULT_TIME_LIMIT, SolverConfig
 from pyomo_nn.solvers.gradient_start import config_after_search
 from pyomo_nn.solvers.gradient_start import search_start as search_start_of
-from pyomo_nn.solvers.objective_cutoff import decided_phases_fixed
+from pyomo_nn.solvers.objective_cutoff import config_after_cutoff, decided_phases_fixed
 from pyomo_nn.solvers.outcome import SolveOutcome
 
 #: Name of the constant objective a feasibility solve adds for the solver's sake.
@@ -51,8 +51,9 @@ def solve(
     default), the split neurons whose phase is the same at every input at least as good as
     that start are then found by LPs over the network's relaxation and their binaries fixed
     for the solve (:mod:`~pyomo_nn.solvers.objective_cutoff`; where it applies: one network
-    block, no constraint of yours on its variables, at most 50,000 weights), and released
-    after it; ``Result.cutoff`` says what it decided. It keeps the optimum and the dual bound.
+    block in the objective, a start that satisfies the whole model, at most 50,000 weights),
+    and released after it; ``Result.cutoff`` says what it decided. It keeps the optimum and the
+    dual bound.
 
     ``solver`` is a Pyomo solver name or a full :class:`SolverConfig` (then passing keyword
     settings too is an error: one of the two would be silently ignored). A model with no
@@ -77,9 +78,9 @@ def solve(
         config = config_after_search(config, start)
     for block in blocks:
         block.warm_start()
-    with decided_phases_fixed(searched if objective_cutoff else None, config.time_limit) as decided:
-        if decided is not None and config.time_limit is not None:
-            config = replace(config, time_limit=max(config.time_limit - decided.seconds, 0.0))
+    with decided_phases_fixed(model, searched if objective_cutoff else None, config) as decided:
+        if decided is not None:
+            config = config_after_cutoff(config, decided)
         outcome = run_solver(model, config) if objectives else _feasibility_solve(model, config)
     if is_local(blocks, config.name):
         outcome = replace(outcome, dual_bound=None, message=f"{outcome.message}; {LOCAL_OPTIMUM}")

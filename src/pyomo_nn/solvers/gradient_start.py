@@ -36,6 +36,7 @@ from pyomo_nn.ir.gradients import GradientNetwork
 from pyomo_nn.solvers.backends import HIGHS_NAMES
 from pyomo_nn.solvers.config import SolverConfig
 from pyomo_nn.solvers.highs_adapter import HIGHS_OPTIONS_AFTER_SEARCH
+from pyomo_nn.solvers.start_check import holds, within_bounds
 
 #: Gradient the search lets through an inactive ReLU (a leaky surrogate: plain gradients die
 #: where most ReLUs are off; the forward pass that scores points stays exact).
@@ -51,10 +52,6 @@ SEARCH_TIME_SHARE = 0.05
 SEARCH_MAX_SECONDS = 2.0
 #: Seed of the random starts: the same model gets the same start.
 SEARCH_SEED = 0
-#: A user constraint on the network's variables must hold at the search's point to this
-#: relative slack (the solver's feasibility tolerance is 1e-9 on these rows' scale; the start
-#: is only a proposal, the solver checks it again).
-START_CHECK_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -227,39 +224,13 @@ def search_start(
     found = ascend(evaluate, target.lower, target.upper, search_seconds(time_limit), target.sense)
     for block in target.blocks:
         block.warm_start(found.point)
-    held = all(_holds(constraint) for constraint in target.user_constraints)
-    if not (held and all(_in_bounds(block) for block in target.blocks)):
+    held = all(holds(constraint) for constraint in target.user_constraints)
+    if not (held and all(within_bounds(block.component_data_objects(pyo.Var)) for block in target.blocks)):
         for var in target.blocks[0].input_vars():
             if not var.fixed:
                 var.set_value(None, skip_validation=True)
         return None
     return SearchedStart(found.summary, target, found.point)
-
-
-def _holds(constraint: pyo.Constraint) -> bool:
-    """Whether ``constraint`` holds at the variables' current values (False if one has none)."""
-    try:
-        value = pyo.value(constraint.body, exception=True)
-    except ValueError:
-        return False
-    if value is None:
-        return False
-    lower, upper = constraint.lb, constraint.ub
-    slack = START_CHECK_TOLERANCE * (1.0 + abs(value))
-    return (lower is None or value >= lower - slack) and (upper is None or value <= upper + slack)
-
-
-def _in_bounds(block: NetworkBlock) -> bool:
-    """Whether every variable of ``block`` with a value lies within its bounds (bounds the user
-    tightened on outputs or inner variables included; inputs are searched inside theirs)."""
-    for var in block.component_data_objects(pyo.Var, descend_into=True):
-        value = var.value
-        if value is None:
-            continue
-        slack = START_CHECK_TOLERANCE * (1.0 + abs(value))
-        if (var.lb is not None and value < var.lb - slack) or (var.ub is not None and value > var.ub + slack):
-            return False
-    return True
 
 
 def _linear_target(model: pyo.Block, blocks: list[NetworkBlock]) -> LinearTarget | None:

@@ -2,39 +2,45 @@
 
 Once the gradient search (:mod:`~pyomo_nn.solvers.gradient_start`) has given the solver a
 start with objective value v, :func:`~pyomo_nn.bounds.cutoff.decide_neurons` finds the split
-neurons whose phase is the same for every input at least as good as v (less a margin,
+neurons whose phase is the same for every network input at least as good as v (less a margin,
 ``CUTOFF_MARGIN_*`` in :mod:`pyomo_nn.tolerances`). Their binaries are fixed during the solve
-and released after it: the optimum and the start stay feasible, so the solver's answer and
-dual bound hold for the model as the user built it, which is left as it was.
+and released after it. This is sound when the start is a feasible point of the whole model
+(checked: :func:`~pyomo_nn.solvers.start_check.start_is_feasible`): then v is reachable, an
+optimum lies where the objective is at least v, every point of the model there is a point of
+the network there, and so it keeps its phases; the solver's answer and dual bound hold for
+the model as the user built it, which is left as it was.
 
-It applies where it is sound and pays: one network block, whose objective the search took
-(linear in its outputs and inputs), no constraint of the user's on the block's variables (the
-region is the network's alone), a split neuron with a free binary, and at most
-``CUTOFF_MAX_WEIGHTS`` weights (above that each LP costs more than its share of what it saves).
-Measured on the adversarial MILPs of benchmarks/defaults_vs_omlt.py, from ONNX file to
-optimum: on the six digits instances (6-50 split neurons) 1.4-2.4x faster (1.75x geometric
-mean), the same optima.
+It applies where it is sound and pays: one network block in the objective, which the search
+took (linear in the block's outputs and inputs), a start feasible for the whole model, a split
+neuron with a free binary, and at most ``CUTOFF_MAX_WEIGHTS`` weights (above that each LP costs
+more than its share of what it saves). Measured on the adversarial MILPs of
+benchmarks/defaults_vs_omlt.py, from ONNX file to optimum: on the six digits instances (6-50
+split neurons) 1.4-2.4x faster (1.75x geometric mean), the same optima.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import numpy as np
+import pyomo.environ as pyo
 from pyomo.core.base.var import VarData
 
 from pyomo_nn.bounds.cutoff import DecidedNeurons, decide_neurons
-from pyomo_nn.errors import InvalidArgumentError
+from pyomo_nn.errors import InvalidArgumentError, SolverFailedError
 from pyomo_nn.ir import INPUT, Network, ReLU, SparseMatrix
+from pyomo_nn.solvers.config import SolverConfig
 from pyomo_nn.solvers.gradient_start import SearchedStart
+from pyomo_nn.solvers.start_check import start_is_feasible
 from pyomo_nn.tolerances import CUTOFF_MARGIN_ABS, CUTOFF_MARGIN_REL
 
 #: Most weights (non-zeros of the affine layers) for which the cut-off runs. Every LP pays for
 #: them: the digits nets have 3,400-17,400 and re-solve in 1-3 ms; on the 784-input nets of
-#: the same benchmark (mnist-net_256x2: 267,000; random 784-100-100-10: 89,000) an LP costs
-#: about 7 ms and the cut-off cost more than it saved (0.26 s of LPs for 0.14 s less of HiGHS;
-#: 0.27 s for none).
+#: the same benchmark (mnist-net_256x2: 268,800; random 784-100-100-10: 89,400) an LP costs
+#: about 7 ms and the cut-off cost more than it saved (mnist-net_256x2: 1.04 s of LPs for
+#: 0.62 s less of HiGHS; the random net: 0.53 s for 0.04 s).
 CUTOFF_MAX_WEIGHTS = 50_000
 
 #: The cut-off's share of the solve's time limit, and its most seconds.
@@ -49,13 +55,23 @@ def cutoff_seconds(time_limit: float | None) -> float:
     )
 
 
+def config_after_cutoff(config: SolverConfig, decided: DecidedNeurons) -> SolverConfig:
+    """The solve's settings once the cut-off ran: its seconds (at most its share) come off the
+    time limit, which covers the whole call."""
+    if config.time_limit is None:
+        return config
+    spent = min(decided.seconds, CUTOFF_TIME_SHARE * config.time_limit)
+    return replace(config, time_limit=config.time_limit - spent)
+
+
 @contextmanager
 def decided_phases_fixed(
-    searched: SearchedStart | None, time_limit: float | None
+    model: pyo.Block, searched: SearchedStart | None, config: SolverConfig
 ) -> Iterator[DecidedNeurons | None]:
-    """Within the block, the binaries of the neurons the search's cut-off decides are fixed;
-    yields what was decided (None where the cut-off does not apply)."""
-    binaries = _open_binaries(searched)
+    """Within the searched block, the binaries of the neurons the cut-off decides are fixed;
+    yields what was decided (None where the cut-off does not apply or its LPs failed). Call
+    it with every block of ``model`` warm-started: the start is checked against the model."""
+    binaries = _open_binaries(model, searched)
     if binaries is None:
         yield None
         return
@@ -64,34 +80,39 @@ def decided_phases_fixed(
     boxes = block.bounds.tensor_boxes(block.network)
     boxes[INPUT] = (target.lower, target.upper)
     best = target.sense * searched.summary.objective  # the maximised value, without the constant
-    decided = decide_neurons(
-        block.network,
-        boxes,
-        target.sense * target.output_coefs[0],
-        target.sense * target.input_coefs,
-        best - CUTOFF_MARGIN_ABS - CUTOFF_MARGIN_REL * abs(best),
-        searched.point,
-        cutoff_seconds(time_limit),
-    )
-    fixed = []
-    for phase, neurons_by_layer in ((0, decided.dead), (1, decided.active)):
-        for layer, neurons in neurons_by_layer.items():
-            for j in neurons:
-                var = binaries.get((layer, int(j)))
-                if var is not None:
-                    var.fix(phase)
-                    fixed.append(var)
     try:
+        decided = decide_neurons(
+            block.network,
+            boxes,
+            output_coefs=target.sense * target.output_coefs[0],
+            input_coefs=target.sense * target.input_coefs,
+            threshold=best - CUTOFF_MARGIN_ABS - CUTOFF_MARGIN_REL * abs(best),
+            incumbent=searched.point,
+            seconds=cutoff_seconds(config.time_limit),
+            threads=config.threads,
+        )
+    except SolverFailedError:  # the cut-off only speeds the solve up: without it, solve as is
+        yield None
+        return
+    fixed = []
+    try:
+        for phase, neurons_by_layer in ((0, decided.dead), (1, decided.active)):
+            for layer, neurons in neurons_by_layer.items():
+                for j in neurons:
+                    var = binaries.get((layer, int(j)))
+                    if var is not None:
+                        var.fix(phase)
+                        fixed.append(var)
         yield decided
     finally:
         for var in fixed:
             var.unfix()
 
 
-def _open_binaries(searched: SearchedStart | None) -> dict[tuple[str, int], VarData] | None:
+def _open_binaries(model: pyo.Block, searched: SearchedStart | None) -> dict[tuple[str, int], VarData] | None:
     """The free binaries of the searched block's split ReLU neurons by (layer, neuron), or None
     where the cut-off does not apply (see the module docstring)."""
-    if searched is None or len(searched.target.blocks) != 1 or searched.target.user_constraints:
+    if searched is None or len(searched.target.blocks) != 1:
         return None
     block = searched.target.blocks[0]
     if _weight_count(block.network) > CUTOFF_MAX_WEIGHTS:
@@ -108,7 +129,9 @@ def _open_binaries(searched: SearchedStart | None) -> dict[tuple[str, int], VarD
                 break
             if not isinstance(state, int) and state.is_binary() and not state.fixed:
                 binaries[(layer.name, int(j))] = state
-    return binaries or None
+    if not binaries or not start_is_feasible(model):
+        return None
+    return binaries
 
 
 def _weight_count(network: Network) -> int:
