@@ -511,6 +511,28 @@ class NetworkBlock(ScalarBlock):
             tensors[layer.name] = BLOCK_STAGES.stage_for(layer).build(self, layer, sources, boxes)
         if final.role is not Role.AFFINE:
             self._copy_to_outputs(_as_vars(tensors[final.name]), boxes[final.name])
+        self._built_counts = self._counts()
+
+    def _counts(self) -> tuple[int, int, int]:
+        """(rows, active rows, fixed variables other than the inputs) of the block now."""
+        rows = active = 0
+        for row in self.component_data_objects(pyo.Constraint, active=None, descend_into=True):
+            rows += 1
+            active += row.active
+        inputs = {id(var) for var in self.input_vars()}
+        fixed = sum(
+            1
+            for var in self.component_data_objects(pyo.Var, descend_into=True)
+            if var.fixed and id(var) not in inputs
+        )
+        return rows, active, fixed
+
+    def is_as_built(self) -> bool:
+        """True when the block owns its inputs and holds the rows it built, all active, with no
+        variable fixed beyond those it fixed (its inputs aside): then :meth:`warm_start` satisfies
+        every row of it by construction, and a check of a start need not evaluate them."""
+        rows, _, fixed = self._built_counts
+        return self._own_inputs and self._counts() == (rows, rows, fixed)
 
     def _affine_outputs(
         self, layer: AffineLayer, affine: LinearRows, box: tuple, is_output: bool, kind: str

@@ -7,7 +7,7 @@ value is reachable in the model the user built, i.e. if the start satisfies ever
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import pyomo.environ as pyo
 from pyomo.core.base.var import VarData
@@ -60,10 +60,12 @@ def within_bounds(variables: Iterable[VarData]) -> bool:
 
 
 def start_is_feasible(model: pyo.Block) -> bool:
-    """Whether the current values satisfy all of ``model``: every active constraint (inside
-    network blocks too), every variable bound, every row of the network blocks active (a
-    deactivated row would let the model leave the network), and no component of a kind this
-    check does not judge."""
+    """Whether the current values satisfy all of ``model``: every active constraint, every
+    variable bound, every row of the network blocks active (a deactivated row would let the
+    model leave the network), and no component of a kind this check does not judge. The rows
+    of a network block as it was built (:meth:`NetworkBlock.is_as_built`) hold at its warm
+    start by construction and are not evaluated (on the digits models that walk cost 3-8 ms a
+    solve); a block changed in any way has all its rows evaluated."""
     for component in model.component_objects(active=True, descend_into=True):
         if not issubclass(component.ctype, JUDGED_TYPES):
             return False
@@ -72,7 +74,16 @@ def start_is_feasible(model: pyo.Block) -> bool:
             return False
     if not within_bounds(model.component_data_objects(pyo.Var, descend_into=True)):
         return False
-    return all(holds(c) for c in model.component_data_objects(pyo.Constraint, active=True, descend_into=True))
+    return all(holds(row) for row in _rows_to_evaluate(model))
+
+
+def _rows_to_evaluate(block: pyo.Block) -> Iterator[pyo.Constraint]:
+    """The active constraints of ``block`` and its sub-blocks, except inside network blocks as
+    built."""
+    yield from block.component_data_objects(pyo.Constraint, active=True, descend_into=False)
+    for sub in block.component_data_objects(pyo.Block, active=True, descend_into=False):
+        if not (isinstance(sub, NetworkBlock) and sub.is_as_built()):
+            yield from _rows_to_evaluate(sub)
 
 
 def _all_rows_active(block: NetworkBlock) -> bool:
