@@ -15,7 +15,7 @@ took (linear in the block's outputs and inputs), a start feasible for the whole 
 neuron with a free binary, and at most ``CUTOFF_MAX_WEIGHTS`` weights (above that each LP costs
 more than its share of what it saves). Measured on the adversarial MILPs of
 benchmarks/defaults_vs_omlt.py, from ONNX file to optimum: on the six digits instances (6-50
-split neurons) 1.4-2.1x faster (1.7x geometric mean), the same optima.
+split neurons) 1.4-2.0x faster (1.7x geometric mean), the same optima.
 """
 
 from __future__ import annotations
