@@ -45,9 +45,9 @@ from pyomo_nn.tolerances import CUTOFF_MARGIN_ABS, CUTOFF_MARGIN_REL
 CUTOFF_MAX_WEIGHTS = 50_000
 
 #: Solvers the cut-off is not run for: it costs them more than it saves. On the six digits
-#: instances (one run each, solve call with and without the cut-off), GLPK solved the plain
-#: models in 0.02-0.18 s and the cut-off made it 0.62x as fast (geometric mean); it made
-#: SCIP 2.4x, CBC 1.4x and Gurobi 1.2x faster (HiGHS: 1.7x in benchmarks/defaults_vs_omlt.py).
+#: instances (benchmarks/cutoff_by_solver.py, end to end, fastest of 3), GLPK closes the plain
+#: models in 0.03-0.26 s and the cut-off made it 0.81x as fast (geometric mean); it made SCIP
+#: 2.66x, HiGHS 1.64x, CBC 1.54x and Gurobi 1.29x as fast.
 CUTOFF_SKIPPED_SOLVERS = frozenset({"glpk"})
 
 #: The cut-off's share of the solve's time limit, and its most seconds.
