@@ -53,8 +53,8 @@ def compute_bounds(
 ) -> Bounds:
     """Valid pre-activation bounds of every affine layer of ``network`` over ``domain``.
 
-    ``"auto"`` (the default) runs ``alpha`` (or ``symbolic`` where alpha does not apply) and
-    adds LP tightening within a time budget when enough neurons stay undecided for it to pay
+    ``"auto"`` (the default) runs ``symbolic``, then ``alpha`` (or, where alpha does not apply,
+    LP tightening within a time budget) when enough neurons stay undecided for it to pay
     (:mod:`pyomo_nn.bounds.auto`); the result's ``method`` is what it ran and ``choice`` why.
     Methods, loosest and fastest first: ``"naive"`` (thesis Prop. 2.1/2.2), ``"interval"``
     (interval arithmetic), ``"symbolic"`` (DeepPoly-style back-substitution), ``"alpha"``
