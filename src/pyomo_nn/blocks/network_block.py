@@ -527,6 +527,11 @@ class NetworkBlock(ScalarBlock):
         )
         return rows, active, fixed
 
+    def all_rows_active(self) -> bool:
+        """True when no row of the block (nor a sub-block holding rows) was deactivated."""
+        rows, active, _ = self._counts()
+        return rows == active
+
     def is_as_built(self) -> bool:
         """True when the block owns its inputs and holds the rows it built, all active, with no
         variable fixed beyond those it fixed (its inputs aside): then :meth:`warm_start` satisfies

@@ -32,14 +32,14 @@ class DualCertificate:
         )
         self.absolute = abs(self.matrix)
         self.row_lower, self.row_upper = rows.lower, rows.upper
-        self.column_lower, self.column_upper = problem.column_lower, problem.column_upper
+        # copies: fix_column changes them, never the problem's own arrays
+        self.column_lower, self.column_upper = problem.column_lower.copy(), problem.column_upper.copy()
         self.columns_bounded = bool(
             np.all(np.isfinite(self.column_lower)) and np.all(np.isfinite(self.column_upper))
         )
 
     def fix_column(self, column: int, value: float) -> None:
         """Certify over the problem with ``column`` fixed at ``value`` from now on."""
-        self.column_lower, self.column_upper = self.column_lower.copy(), self.column_upper.copy()
         self.column_lower[column] = self.column_upper[column] = value
 
     def lower_bound(self, costs: np.ndarray, duals: np.ndarray) -> float:

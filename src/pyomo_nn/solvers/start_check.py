@@ -70,7 +70,7 @@ def start_is_feasible(model: pyo.Block) -> bool:
         if not issubclass(component.ctype, JUDGED_TYPES):
             return False
     for block in model.component_data_objects(pyo.Block, active=None, descend_into=True):
-        if isinstance(block, NetworkBlock) and not _all_rows_active(block):
+        if isinstance(block, NetworkBlock) and not block.all_rows_active():
             return False
     if not within_bounds(model.component_data_objects(pyo.Var, descend_into=True)):
         return False
@@ -84,9 +84,3 @@ def _rows_to_evaluate(block: pyo.Block) -> Iterator[pyo.Constraint]:
     for sub in block.component_data_objects(pyo.Block, active=True, descend_into=False):
         if not (isinstance(sub, NetworkBlock) and sub.is_as_built()):
             yield from _rows_to_evaluate(sub)
-
-
-def _all_rows_active(block: NetworkBlock) -> bool:
-    every = sum(1 for _ in block.component_data_objects(pyo.Constraint, active=None, descend_into=True))
-    active = sum(1 for _ in block.component_data_objects(pyo.Constraint, active=True, descend_into=True))
-    return every == active
