@@ -16,9 +16,10 @@ copy read by default. ``--data DIR`` reads it from another folder.
 
 Options: ``--data``, ``--nets`` (any of 256x2 256x4 256x6), ``--out`` (one CSV row per instance),
 ``--result-dir`` (competition result files), ``--workers`` (parallel MILP processes),
-``--verbose`` (every progress line of every instance), ``--skip-unknown`` (leave out the
-instances no 2021 tool answered, counting them as unanswered: they would cost their full
-timeout each).
+``--verbose`` (every progress line of every instance), ``--properties`` (only these
+properties, e.g. ``prop_9_0.03``, on the chosen nets: to re-run the hard instances),
+``--skip-unknown`` (leave out the instances no 2021 tool answered, counting them as
+unanswered: they would cost their full timeout each).
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def main() -> int:
         "--data", type=Path, default=BENCH, help=f"folder with {INSTANCES} and {EXPECTED} (default {BENCH})"
     )
     parser.add_argument("--nets", nargs="+", default=list(NETS), choices=NETS)
+    parser.add_argument(
+        "--properties", nargs="+", metavar="PROP", help="only these properties (e.g. prop_9_0.03)"
+    )
     parser.add_argument("--out", help="CSV file, one row per instance")
     parser.add_argument("--result-dir", help="folder for the competition result files")
     parser.add_argument("--workers", type=int, help="parallel MILP processes (default: one per core)")
@@ -102,7 +106,14 @@ def run(args: argparse.Namespace) -> int:
         instance
         for instance in read_instances(args.data / INSTANCES)
         if any(f"_{net}." in instance.network.name for net in args.nets)
+        and (args.properties is None or instance.key[1] in args.properties)
     ]
+    if not instances:
+        print(
+            f"mnist_fc: no instance matches --nets {args.nets} and --properties {args.properties}",
+            file=sys.stderr,
+        )
+        return 2
     expected = read_expected(args.data / EXPECTED)
     skipped = []
     if args.skip_unknown:

@@ -126,6 +126,34 @@ def test_rows_with_input_terms(small_net_and_minimum):
     assert unsat.answer == "unsat"
 
 
+def test_lp_tightening_runs_only_where_alpha_did_not(small_net_and_minimum):
+    """After alpha bounds the LP tightening is skipped (it adds next to nothing to them); rows
+    that read the inputs make the extended network a non-chain, where alpha cannot run and the
+    LPs tighten the hidden layers."""
+    net, minimum = small_net_and_minimum
+    chain_lines: list[str] = []
+    result = verify_property(
+        net, parse_vnnlib(_box_property(minimum - 0.05)), 30, workers=1, log=chain_lines.append
+    )
+    assert result.answer == "unsat"
+    assert any("bounds (alpha)" in line for line in chain_lines)
+    assert any("bounds (lp): skipped" in line for line in chain_lines)
+    assert not any("LP relaxation (tightened)" in line for line in chain_lines)
+    model = pyo.ConcreteModel()
+    model.nn = pnn.NetworkBlock(net, pnn.compute_bounds(net, pnn.Box(-1, 1), method="symbolic"))
+    model.objective = pyo.Objective(expr=model.nn.outputs[0] - model.nn.inputs[0])
+    lowest = pnn.solve(model, time_limit=60).objective
+    joined_lines: list[str] = []
+    rows = f"(assert (<= (- Y_0 X_0) {lowest - 0.05!r}))"
+    result = verify_property(
+        net, parse_vnnlib(_box_property(0.0, rows)), 30, workers=1, log=joined_lines.append
+    )
+    assert result.answer == "unsat"
+    assert any("bounds (alpha): skipped" in line for line in joined_lines)
+    tightening = [line for line in joined_lines if "bounds (lp)" in line]
+    assert tightening and "skipped" not in tightening[0]
+
+
 def test_a_counterexample_that_does_not_reproduce_is_never_sat(small_net_and_minimum, monkeypatch):
     """If the reference evaluation disagrees with every candidate, the answer is not 'sat'."""
     net, minimum = small_net_and_minimum
