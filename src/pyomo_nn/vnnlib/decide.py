@@ -67,9 +67,9 @@ TIGHTENING_METHOD = "lp"
 #: Whether hidden layers are LP-tightened after alpha bounds. Alpha's optimised slopes reach
 #: the LP's bound layer by layer (equal for one hidden layer), so the LPs add next to nothing:
 #: on mnist_fc 256x2 (two properties) they leave every bound as it was; on 256x4 and 256x6
-#: (five properties) they stabilise 0-3 neurons and narrow the split neurons' bounds by
-#: 0-1.2 % on average, for 14-87 s of the 300 s timeout, time branch and bound and the MILPs
-#: then lack.
+#: (five properties) they stabilise 0-3 neurons for 14-87 s of the 300 s timeout, time branch
+#: and bound and the MILPs then lack, and narrow the split neurons' bounds by 0-1.2 % on
+#: average (three of them measured).
 TIGHTEN_AFTER_ALPHA = False
 
 #: Before the hidden layers are tightened, the LP runs only on rows whose symbolic bound is
