@@ -45,7 +45,7 @@ closest-to-the-mean rule): ``Comparison(net, pruned, LinfBall(x_d, --max-eps))``
 ``objectives.MinEps(true_class=d)``. Infeasible = certified: no input within ``--max-eps``
 separates the networks.
 
-    python benchmarks/thesis/chapter4.py all    # the full study: 30 s per solve, 20 s per mineps (~5 h)
+    python benchmarks/thesis/chapter4.py all    # balls and box, neighbours, mineps, figures (~3 h on 2 cores)
     python benchmarks/thesis/chapter4.py maxdiff --pairs 800x2:200x5 --classes 0 1 2 --time-limit 20
     python benchmarks/thesis/chapter4.py mineps --digits 0 1 2 --time-limit 20
     python benchmarks/thesis/chapter4.py figures
@@ -212,13 +212,14 @@ def maxdiff(argv: list[str] | None = None) -> None:
     parser.add_argument("--reg", default="none", help="regularisation of the networks (train.py REGS)")
     parser.add_argument("--round", type=float, default=0.0, help="prune every network to this %% first")
     parser.add_argument("--bounds", default="auto", help="bound method of the MILP (default auto = alpha)")
-    parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per solve")
+    parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per solve")
     parser.add_argument(
         "--pair-bounds",
         choices=("pair", "assembled"),
-        default="pair",
-        help="branch and bound's root: --bounds on the side-by-side pair (the committed runs) or "
-        "pnn.bab.side_by_side_bounds from the two networks' bounds (seconds instead of minutes with 3000x1)",
+        default="assembled",
+        help="branch and bound's root: pnn.bab.side_by_side_bounds from the two networks' bounds "
+        "(default; seconds where 'pair' takes minutes with 3000x1) or --bounds on the side-by-side "
+        "pair (the first two runs)",
     )
     parser.add_argument(
         "--methods",
@@ -363,7 +364,7 @@ def mineps(argv: list[str] | None = None) -> None:
     parser.add_argument("--percents", nargs="+", type=float, default=list(PERCENTS))
     parser.add_argument("--max-eps", type=float, default=0.2, help="radius searched (the ball of the bounds)")
     parser.add_argument("--bounds", default="auto")
-    parser.add_argument("--time-limit", type=float, default=20.0, help="seconds per problem")
+    parser.add_argument("--time-limit", type=float, default=8.0, help="seconds per problem")
     parser.add_argument("--tag", default="")
     parser.add_argument("--threads", type=int, default=None, help="HiGHS threads per MILP (default: HiGHS')")
     args = parser.parse_args(argv)
@@ -495,9 +496,14 @@ def main(argv: list[str] | None = None) -> None:
     if not argv or argv[0] not in (*steps, "all"):
         raise SystemExit(__doc__)
     if argv[0] == "all":
+        tag = argparse.ArgumentParser(add_help=False)
+        tag.add_argument("--tag", default="")
+        neighbours_tag = tag.parse_known_args(argv[1:])[0].tag + "_neighbours"
         maxdiff(argv[1:])
+        maxdiff([*argv[1:], "--region", "neighbours", "--box-pairs", "--tag", neighbours_tag])
         mineps([])
         figures([])
+        figures(["--tag", neighbours_tag])
     else:
         steps[argv[0]](argv[1:])
 
