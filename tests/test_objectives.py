@@ -283,3 +283,19 @@ def test_bounds_are_computed_once_or_taken_as_given():
     assert result.bounds_method == "interval" and result.objective == pytest.approx(2.0, abs=1e-6)
     with pytest.raises(pnn.errors.ObjectiveConfigError, match="1 Bounds objects given for 2 networks"):
         pnn.Comparison(a, b, pnn.Box(-1, 2), bounds=[given]).solve(obj.MaxDiff())
+
+
+def test_softmax_bounds_of_wide_logits_do_not_overflow():
+    """Logit bounds of hundreds (deep nets over the box [0, 1]^784) give probability bounds
+    without an overflow warning: an upper bound above the partition's is 1."""
+    import warnings
+
+    from pyomo_nn.objectives.encoding import add_softmax
+
+    block = pyo.ConcreteModel()
+    block.y = pyo.Var(range(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        soft = add_softmax(block, "out", block.y, np.array([-900.0, 0.0]), np.array([900.0, 1.0]))
+    assert soft.p[0].ub == 1.0 and soft.p[1].ub == 1.0
+    assert soft.p[0].lb == 0.0 and soft.p[1].lb >= 0.0

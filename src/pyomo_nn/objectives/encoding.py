@@ -109,7 +109,7 @@ def add_softmax(
     upper = np.asarray(upper, dtype=np.float64)
     s_min, s_max = _logsumexp(lower), _logsumexp(upper)
     p_lower = np.exp(lower - s_max)
-    p_upper = np.minimum(1.0, np.exp(upper - s_min))
+    p_upper = np.exp(np.minimum(upper - s_min, 0.0))  # min(1, exp(.)) without overflow
     n = lower.size
     p = bounded_var(range(n), p_lower, p_upper)
     s = pyo.Var(bounds=(s_min, s_max))
