@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pyomo.environ as pyo
 import pytest
@@ -9,6 +11,7 @@ import pytest
 import pyomo_nn as pnn
 from conftest import random_mlp
 from pyomo_nn import objectives as obj
+from pyomo_nn.objectives.encoding import add_softmax
 from pyomo_nn.tolerances import CLASS_MARGIN
 
 needs_scip = pytest.mark.skipif(
@@ -288,10 +291,6 @@ def test_bounds_are_computed_once_or_taken_as_given():
 def test_softmax_bounds_of_wide_logits_do_not_overflow():
     """Logit bounds of hundreds (deep nets over the box [0, 1]^784) give probability bounds
     without an overflow warning: an upper bound above the partition's is 1."""
-    import warnings
-
-    from pyomo_nn.objectives.encoding import add_softmax
-
     block = pyo.ConcreteModel()
     block.y = pyo.Var(range(2))
     with warnings.catch_warnings():
